@@ -1,0 +1,74 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { RemoteKeySet } from './auth/key-set.js';
+import { TokenCache } from './auth/token-cache.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import type { Config } from './config/config.js';
+import { BadRequestError } from './errors/http-errors.js';
+import { registerErrorHandling, sendError } from './errors/error-handler.js';
+import { healthRoutes } from './health/routes.js';
+import { registerCors } from './http/cors.js';
+import { loggerOptions, requestIdFor } from './http/logging.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { messageRoutes } from './messages/routes.js';
+
+export interface AppOptions {
+  /** A key set built by the caller (tests tune its timings); by default one for config.auth.jwksUri. */
+  readonly keySet?: RemoteKeySet;
+  /** Overrides config.logLevel's logger, e.g. `false` in tests. */
+  readonly logger?: boolean;
+}
+
+/** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * Builds the API. A request flows: request id + logging -> security headers -> CORS ->
+ * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
+ */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    genReqId: requestIdFor,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Requests already on open connections are served while shutting down, not refused.
+    return503OnClosing: false,
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+  });
+
+  const keySet =
+    options.keySet ??
+    new RemoteKeySet({
+      jwksUri: config.auth.jwksUri,
+      onFetch: (event) => {
+        if (event.ok) app.log.info({ kids: event.kids, durationMs: event.durationMs }, 'signing keys loaded');
+        else app.log.warn({ code: event.error.code, err: event.error, durationMs: event.durationMs }, 'signing keys could not be loaded');
+      },
+    });
+  const verifier = createTokenVerifier({ auth: config.auth, keySet, cache: TokenCache.create(config.tokenCache) });
+
+  // Load the signing keys as soon as the server listens so the first request does not wait.
+  // A failure is not fatal: protected routes answer 503 and /readyz says so until keys load.
+  app.addHook('onListen', (done) => {
+    void keySet.warm();
+    done();
+  });
+
+  app.decorateRequest('accessToken', null);
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    // These routes take no body; refuse one rather than read it.
+    if (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0) {
+      done(new BadRequestError('Request bodies are not accepted'));
+      return;
+    }
+    done();
+  });
+  registerErrorHandling(app);
+  await registerSecurityHeaders(app);
+  await registerCors(app, config.clientOriginUrl);
+  await app.register(healthRoutes, { keySet });
+  await app.register(messageRoutes, { prefix: '/api/messages', verifier });
+  return app;
+}

@@ -1,0 +1,268 @@
+import { type CryptoKey, type JWK, importJWK } from 'jose';
+
+/**
+ * The tenant's signing keys (JWKS), fetched over HTTP and shared by every request.
+ *
+ * Bounds (all per process; defaults below, stated in SECURITY.md):
+ * - Fetches never overlap: concurrent callers share the one in flight (coalescing).
+ * - A token with an unknown `kid` causes a fetch only if none started in the last
+ *   `unknownKidCooldownMs`, so a flood of random `kid`s costs the tenant at most one
+ *   request per cooldown window.
+ * - After a failed fetch, the next one waits `retryDelayMs`, doubling up to `maxRetryDelayMs`;
+ *   callers that need keys meanwhile get KeySetUnavailable at once instead of hanging.
+ * - Keys older than `refreshIntervalMs` are refreshed in the background while still used
+ *   (stale-while-revalidate). If refreshes keep failing, the last good keys are honoured until
+ *   `maxStaleMs` after they were fetched, then refused.
+ */
+export interface KeySetOptions {
+  readonly jwksUri: string;
+  readonly fetchTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly refreshIntervalMs: number;
+  readonly unknownKidCooldownMs: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  readonly maxStaleMs: number;
+  /** Called after every fetch attempt; for logs. */
+  readonly onFetch?: (event: KeySetFetchEvent) => void;
+  readonly now?: () => number;
+}
+
+export type KeySetFetchEvent =
+  | { readonly ok: true; readonly kids: readonly string[]; readonly durationMs: number }
+  | { readonly ok: false; readonly error: KeySetFetchError; readonly durationMs: number };
+
+export const DEFAULT_KEY_SET_OPTIONS = {
+  fetchTimeoutMs: 5_000,
+  maxResponseBytes: 64 * 1024,
+  refreshIntervalMs: 10 * 60_000,
+  unknownKidCooldownMs: 30_000,
+  retryDelayMs: 1_000,
+  maxRetryDelayMs: 30_000,
+  maxStaleMs: 6 * 60 * 60_000,
+} as const satisfies Omit<KeySetOptions, 'jwksUri'>;
+
+/** Why a JWKS fetch failed: `code` is stable, the message is for the log. */
+export class KeySetFetchError extends Error {
+  override readonly name = 'KeySetFetchError';
+  constructor(
+    readonly code: 'TIMEOUT' | 'NETWORK' | 'HTTP_STATUS' | 'TOO_LARGE' | 'NOT_JSON' | 'NO_USABLE_KEYS',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The outcome of asking the key set for the key a token names. */
+export type KeyLookup =
+  | { readonly status: 'found'; readonly key: CryptoKey }
+  | { readonly status: 'unknown-kid' }
+  | { readonly status: 'unavailable'; readonly retryAfterMs: number; readonly cause: unknown };
+
+interface LoadedKeys {
+  readonly byKid: ReadonlyMap<string, CryptoKey>;
+  readonly fetchedAt: number;
+}
+
+export class RemoteKeySet {
+  readonly #options: KeySetOptions;
+  readonly #now: () => number;
+  readonly #listeners = new Set<(kids: ReadonlySet<string>) => void>();
+  #keys: LoadedKeys | undefined;
+  #inflight: Promise<void> | undefined;
+  #lastAttemptAt = Number.NEGATIVE_INFINITY;
+  #nextAttemptAt = Number.NEGATIVE_INFINITY;
+  #consecutiveFailures = 0;
+  #lastError: unknown;
+  #fetchCount = 0;
+
+  constructor(options: Pick<KeySetOptions, 'jwksUri'> & Partial<KeySetOptions>) {
+    this.#options = { ...DEFAULT_KEY_SET_OPTIONS, ...options };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Number of fetches started so far (for tests, logs and the amplification bound). */
+  get fetchCount(): number {
+    return this.#fetchCount;
+  }
+
+  /** True while usable keys are held (fetched less than `maxStaleMs` ago). */
+  isReady(): boolean {
+    return this.#usableKeys() !== undefined;
+  }
+
+  /** True if `kid` is among the usable keys; lets caches drop entries whose key has left. */
+  hasKid(kid: string): boolean {
+    return this.#usableKeys()?.byKid.has(kid) ?? false;
+  }
+
+  /** Called with the new set of kids after each successful fetch. */
+  onKeysChanged(listener: (kids: ReadonlySet<string>) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  /** Loads keys if none are usable; never throws (for start-up and /readyz). */
+  async warm(): Promise<boolean> {
+    if (this.isReady()) return true;
+    if (this.#now() >= this.#nextAttemptAt) await this.#refresh();
+    return this.isReady();
+  }
+
+  async lookup(kid: string): Promise<KeyLookup> {
+    const now = this.#now();
+    let keys = this.#usableKeys();
+    if (keys === undefined) {
+      if (now >= this.#nextAttemptAt) await this.#refresh();
+      keys = this.#usableKeys();
+      if (keys === undefined) return this.#unavailable();
+    } else if (now - keys.fetchedAt >= this.#options.refreshIntervalMs && now >= this.#nextAttemptAt) {
+      // Stale but usable: answer with what we have, refresh for the next requests.
+      void this.#refresh();
+    }
+
+    const key = keys.byKid.get(kid);
+    if (key !== undefined) return { status: 'found', key };
+
+    // Unknown kid: maybe the tenant rotated its key. Look again, but at most once per cooldown.
+    if (now - this.#lastAttemptAt < this.#options.unknownKidCooldownMs || now < this.#nextAttemptAt) {
+      return { status: 'unknown-kid' };
+    }
+    await this.#refresh();
+    const refreshed = this.#usableKeys();
+    if (refreshed === undefined) return this.#unavailable();
+    const rotated = refreshed.byKid.get(kid);
+    return rotated === undefined ? { status: 'unknown-kid' } : { status: 'found', key: rotated };
+  }
+
+  #usableKeys(): LoadedKeys | undefined {
+    const keys = this.#keys;
+    if (keys === undefined || this.#now() - keys.fetchedAt > this.#options.maxStaleMs) return undefined;
+    return keys;
+  }
+
+  #unavailable(): KeyLookup {
+    return {
+      status: 'unavailable',
+      retryAfterMs: Math.max(0, this.#nextAttemptAt - this.#now()),
+      cause: this.#lastError,
+    };
+  }
+
+  /** One fetch at a time; every caller during it waits for the same one. Never rejects. */
+  #refresh(): Promise<void> {
+    this.#inflight ??= this.#fetchAndStore().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #fetchAndStore(): Promise<void> {
+    const started = this.#now();
+    this.#lastAttemptAt = started;
+    this.#fetchCount += 1;
+    try {
+      const byKid = await importKeys(await fetchJwks(this.#options));
+      this.#keys = { byKid, fetchedAt: this.#now() };
+      this.#consecutiveFailures = 0;
+      this.#nextAttemptAt = Number.NEGATIVE_INFINITY;
+      this.#lastError = undefined;
+      const kids = new Set(byKid.keys());
+      this.#options.onFetch?.({ ok: true, kids: [...kids], durationMs: this.#now() - started });
+      for (const listener of this.#listeners) listener(kids);
+    } catch (error) {
+      const failure =
+        error instanceof KeySetFetchError
+          ? error
+          : new KeySetFetchError('NETWORK', 'unexpected error while loading the signing keys', { cause: error });
+      this.#consecutiveFailures += 1;
+      const delay = Math.min(
+        this.#options.retryDelayMs * 2 ** (this.#consecutiveFailures - 1),
+        this.#options.maxRetryDelayMs,
+      );
+      this.#nextAttemptAt = this.#now() + delay;
+      this.#lastError = failure;
+      this.#options.onFetch?.({ ok: false, error: failure, durationMs: this.#now() - started });
+    }
+  }
+}
+
+/** GET the JWKS with a deadline and a size cap; returns the parsed JSON. */
+async function fetchJwks(options: KeySetOptions): Promise<unknown> {
+  const signal = AbortSignal.timeout(options.fetchTimeoutMs);
+  let response: Response;
+  try {
+    // No redirects: the keys must come from the configured tenant and nowhere else.
+    response = await fetch(options.jwksUri, { signal, redirect: 'error', headers: { accept: 'application/json' } });
+  } catch (error) {
+    throw fetchFailure(error, signal);
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new KeySetFetchError('HTTP_STATUS', `JWKS endpoint answered HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > options.maxResponseBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new KeySetFetchError('TOO_LARGE', `JWKS response declares ${declared} bytes, over the ${options.maxResponseBytes}-byte limit`);
+  }
+
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    if (response.body !== null) {
+      for await (const chunk of response.body) {
+        size += chunk.byteLength;
+        if (size > options.maxResponseBytes) {
+          await response.body.cancel().catch(() => undefined);
+          throw new KeySetFetchError('TOO_LARGE', `JWKS response is over the ${options.maxResponseBytes}-byte limit`);
+        }
+        chunks.push(chunk);
+      }
+    }
+  } catch (error) {
+    if (error instanceof KeySetFetchError) throw error;
+    throw fetchFailure(error, signal);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (error) {
+    throw new KeySetFetchError('NOT_JSON', 'JWKS response is not JSON', { cause: error });
+  }
+}
+
+function fetchFailure(error: unknown, signal: AbortSignal): KeySetFetchError {
+  if (signal.aborted) return new KeySetFetchError('TIMEOUT', 'JWKS request timed out', { cause: error });
+  return new KeySetFetchError('NETWORK', 'JWKS request failed', { cause: error });
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
+
+/**
+ * Keeps the RSA signing keys usable for RS256, by `kid`. Keys for other uses or algorithms, without
+ * a `kid`, or carrying private members are skipped; a set with none left is refused.
+ */
+async function importKeys(body: unknown): Promise<Map<string, CryptoKey>> {
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) {
+    throw new KeySetFetchError('NO_USABLE_KEYS', 'JWKS response has no "keys" array');
+  }
+  const byKid = new Map<string, CryptoKey>();
+  for (const candidate of (body as { keys: unknown[] }).keys) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const jwk = candidate as JWK;
+    if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string' || jwk.kid === '' || byKid.has(jwk.kid)) continue;
+    if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue;
+    if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+    if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
+    if (PRIVATE_MEMBERS.some((member) => member in jwk)) continue;
+    try {
+      const key = await importJWK({ kty: jwk.kty, n: jwk.n, e: jwk.e }, 'RS256');
+      if (key instanceof Uint8Array) continue;
+      byKid.set(jwk.kid, key);
+    } catch {
+      // A malformed key is skipped, not fatal: the others may be fine.
+    }
+  }
+  if (byKid.size === 0) throw new KeySetFetchError('NO_USABLE_KEYS', 'JWKS has no usable RS256 signing key');
+  return byKid;
+}

@@ -1,0 +1,95 @@
+import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import type { AuthConfig } from '../config/config.js';
+import { HttpError, InvalidTokenError, KeySetUnavailableError } from '../errors/http-errors.js';
+import type { RemoteKeySet } from './key-set.js';
+import type { TokenCache } from './token-cache.js';
+
+/** Claims of a verified access token. Only `hasPermission` reads `permissions`, and checks its type. */
+export type AccessTokenClaims = JWTPayload;
+
+export interface TokenVerifier {
+  /** Resolves with the claims, or rejects with InvalidTokenError (401) or KeySetUnavailableError (503). */
+  verify(token: string): Promise<AccessTokenClaims>;
+}
+
+// Auth0 writes `typ: JWT`; its RFC 9068 profile writes `at+jwt`. Anything else is another kind of token.
+const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
+
+// Header parameters that would let the token choose its own key. The key only ever comes from the
+// tenant's JWKS, so a token that carries one is refused before any key is looked up or fetched.
+const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+const MAX_KID_LENGTH = 256;
+
+/**
+ * Checks an Auth0 access token: RS256 only, key by `kid` from the tenant's JWKS, `iss` exactly the
+ * tenant (with trailing slash), `aud` the API (or an array containing it), `exp` required, `nbf`
+ * honoured, clock tolerance from config. jose does the JOSE parsing, signature and claim checks.
+ */
+export function createTokenVerifier(options: {
+  readonly auth: AuthConfig;
+  readonly keySet: RemoteKeySet;
+  readonly cache: TokenCache | null;
+  readonly now?: () => number;
+}): TokenVerifier {
+  const { auth, keySet, cache } = options;
+  const now = options.now ?? Date.now;
+  const toleranceMs = auth.clockToleranceSeconds * 1000;
+  if (cache !== null) keySet.onKeysChanged((kids) => { cache.retainKids(kids); });
+
+  const verifyOptions = {
+    issuer: auth.issuer,
+    audience: auth.audience,
+    algorithms: ['RS256'],
+    clockTolerance: auth.clockToleranceSeconds,
+    requiredClaims: ['exp'],
+  };
+
+  async function resolveKey(header: JWTHeaderParameters): Promise<CryptoKey> {
+    checkHeader(header);
+    const kid = header.kid ?? '';
+    const found = await keySet.lookup(kid);
+    switch (found.status) {
+      case 'found':
+        return found.key;
+      case 'unknown-kid':
+        throw new InvalidTokenError('no signing key with this kid in the tenant JWKS');
+      case 'unavailable':
+        throw new KeySetUnavailableError(found.retryAfterMs / 1000, { cause: found.cause });
+    }
+  }
+
+  return {
+    async verify(token) {
+      const at = now();
+      const cached = cache?.get(token, at, toleranceMs);
+      if (cached !== undefined && keySet.hasKid(cached.kid)) return cached.claims;
+
+      let result;
+      try {
+        result = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(at) });
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(error.code, { cause: error });
+        throw error;
+      }
+      const { payload, protectedHeader } = result;
+      // jwtVerify has checked exp is a number; kid was checked in resolveKey.
+      cache?.set(token, { claims: payload, kid: protectedHeader.kid ?? '', expiresAt: (payload.exp ?? 0) * 1000 }, at);
+      return payload;
+    },
+  };
+}
+
+/** Header rules that jose leaves to the caller. Throws InvalidTokenError. */
+function checkHeader(header: JWTHeaderParameters): void {
+  for (const name of KEY_BEARING_HEADERS) {
+    if (name in header) throw new InvalidTokenError(`token header carries "${name}"`);
+  }
+  if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
+    throw new InvalidTokenError('token typ is not JWT or at+jwt');
+  }
+  if (typeof header.kid !== 'string' || header.kid === '' || header.kid.length > MAX_KID_LENGTH) {
+    throw new InvalidTokenError('token kid is missing or invalid');
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The closed set of errors the API answers with on purpose. Each carries the status, the public
+ * message (the whole `{"message"}` body) and any headers the status needs, so the one error
+ * handler (src/errors/error-handler.ts) never has to guess. Anything that is not one of these is
+ * a bug and is answered as a bare 500.
+ */
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly code: string;
+  /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(message: string, headers: Readonly<Record<string, string>> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.headers = headers;
+  }
+}
+
+/** The realm named in every WWW-Authenticate challenge (RFC 6750 section 3). */
+export const REALM = 'api';
+
+/** No credentials at all (no Authorization header, or another scheme such as Basic). */
+export class MissingTokenError extends HttpError {
+  override readonly name = 'MissingTokenError';
+  readonly statusCode = 401;
+  readonly code = 'ERR_MISSING_TOKEN';
+  constructor() {
+    super('Requires authentication', { 'www-authenticate': `Bearer realm="${REALM}"` });
+  }
+}
+
+/** A Bearer header that cannot hold a token: empty, extra parts, characters a JWT never has. */
+export class MalformedAuthorizationError extends HttpError {
+  override readonly name = 'MalformedAuthorizationError';
+  readonly statusCode = 400;
+  readonly code = 'ERR_MALFORMED_AUTHORIZATION';
+  constructor(message: string) {
+    super(message, { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_request"` });
+  }
+}
+
+/** Bad signature, expired, wrong issuer or audience, unknown key, not a JWT: all look the same outside. */
+export class InvalidTokenError extends HttpError {
+  override readonly name = 'InvalidTokenError';
+  readonly statusCode = 401;
+  readonly code = 'ERR_INVALID_TOKEN';
+  /** Why, for the log only: never sent to the client. */
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Bad credentials', { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"` }, options);
+    this.reason = reason;
+  }
+}
+
+/** A valid token without the permission the route needs. */
+export class InsufficientPermissionError extends HttpError {
+  override readonly name = 'InsufficientPermissionError';
+  readonly statusCode = 403;
+  readonly code = 'ERR_INSUFFICIENT_PERMISSION';
+  constructor(permission: string) {
+    super('Permission denied', {
+      'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${permission}"`,
+    });
+  }
+}
+
+/** The tenant's signing keys cannot be had right now; the token may well be fine. */
+export class KeySetUnavailableError extends HttpError {
+  override readonly name = 'KeySetUnavailableError';
+  readonly statusCode = 503;
+  readonly code = 'ERR_KEY_SET_UNAVAILABLE';
+  constructor(retryAfterSeconds: number, options?: ErrorOptions) {
+    super('The signing keys needed to check access tokens are unavailable; try again shortly', {
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }, options);
+  }
+}
+
+export class BadRequestError extends HttpError {
+  override readonly name = 'BadRequestError';
+  readonly statusCode = 400;
+  readonly code = 'ERR_BAD_REQUEST';
+}
+
+export class NotFoundError extends HttpError {
+  override readonly name = 'NotFoundError';
+  readonly statusCode = 404;
+  readonly code = 'ERR_NOT_FOUND';
+  constructor() {
+    super('Not Found');
+  }
+}
+
+export class MethodNotAllowedError extends HttpError {
+  override readonly name = 'MethodNotAllowedError';
+  readonly statusCode = 405;
+  readonly code = 'ERR_METHOD_NOT_ALLOWED';
+  constructor(allow: readonly string[]) {
+    super('Method Not Allowed', { allow: allow.join(', ') });
+  }
+}
