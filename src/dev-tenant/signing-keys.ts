@@ -16,6 +16,11 @@ export const SIGNING_KEYS_FILE_NAME = 'signing-keys.json';
 /** How long a retired key stays published: the default token lifetime, so its tokens can expire naturally. */
 export const RETIRED_KEY_GRACE_SECONDS = 24 * 60 * 60;
 
+/** A configured lifetime longer than the default must not cut its tokens off at rotation. */
+export function retiredKeyGraceSeconds(tokenLifetimeSeconds: number): number {
+  return Math.max(RETIRED_KEY_GRACE_SECONDS, tokenLifetimeSeconds);
+}
+
 /** Exactly what the JWKS publishes: public RSA members and metadata, never `d`, `p`, `q`, `dp`, `dq`, `qi`. */
 export interface PublicSigningJwk {
   readonly kid: string;
