@@ -14,8 +14,8 @@ import { messageRoutes } from './messages/routes.js';
 export interface AppOptions {
   /** A key set built by the caller (tests tune its timings); by default one for config.auth.jwksUri. */
   readonly keySet?: RemoteKeySet;
-  /** Overrides config.logLevel's logger, e.g. `false` in tests. */
-  readonly logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -28,13 +28,15 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: { ...loggerOptions(config.logLevel), ...(options.logStream && { stream: options.logStream }) },
     genReqId: requestIdFor,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Requests already on open connections are served while shutting down, not refused.
     return503OnClosing: false,
-    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    frameworkErrors: (error, request, reply) => {
+      sendError(error, request, reply);
+    },
   });
 
   const keySet =

@@ -124,11 +124,15 @@ export class RemoteKeySet {
     const key = keys.byKid.get(kid);
     if (key !== undefined) return { status: 'found', key };
 
-    // Unknown kid: maybe the tenant rotated its key. Look again, but at most once per cooldown.
-    if (now - this.#lastAttemptAt < this.#options.unknownKidCooldownMs || now < this.#nextAttemptAt) {
+    // Unknown kid: maybe the tenant rotated its key. Look again (joining a fetch already under
+    // way), but start at most one fetch per cooldown window.
+    if (this.#inflight !== undefined) {
+      await this.#inflight;
+    } else if (now - this.#lastAttemptAt < this.#options.unknownKidCooldownMs || now < this.#nextAttemptAt) {
       return { status: 'unknown-kid' };
+    } else {
+      await this.#refresh();
     }
-    await this.#refresh();
     const refreshed = this.#usableKeys();
     if (refreshed === undefined) return this.#unavailable();
     const rotated = refreshed.byKid.get(kid);
@@ -211,10 +215,10 @@ async function fetchJwks(options: KeySetOptions): Promise<unknown> {
   let size = 0;
   try {
     if (response.body !== null) {
-      for await (const chunk of response.body) {
+      // Leaving the loop early (throw) releases and cancels the stream.
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         size += chunk.byteLength;
         if (size > options.maxResponseBytes) {
-          await response.body.cancel().catch(() => undefined);
           throw new KeySetFetchError('TOO_LARGE', `JWKS response is over the ${options.maxResponseBytes}-byte limit`);
         }
         chunks.push(chunk);

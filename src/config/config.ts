@@ -123,9 +123,9 @@ const auth0Domain = optionalString.transform((value, ctx) => {
 });
 
 const audience = optionalString.refine((value) => value === undefined || !/\s/.test(value), {
-  message: 'must not contain white space',
+  error: 'must not contain white space',
 }).refine((value) => value === undefined || !AUTH0_CLIENT_ID.test(value), {
-  message:
+  error:
     'looks like an Auth0 client ID; use the API Identifier from the API settings (e.g. https://hello-world.example.com)',
 });
 

@@ -34,7 +34,7 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
 
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const message = 'validation' in error && error.validation !== undefined ? error.message : STATUS_CODES[status];
+    const message = 'validation' in error ? error.message : STATUS_CODES[status];
     request.log.info({ code: 'code' in error ? error.code : undefined }, error.message);
     return reply.code(status).send({ message: message ?? 'Bad Request' });
   }

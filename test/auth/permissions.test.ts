@@ -32,7 +32,7 @@ describe('hasPermission', () => {
     1,
   ];
   for (const permissions of refused) {
-    it(`refuses for ${JSON.stringify(permissions) ?? 'a missing claim'}`, () => {
+    it(`refuses for ${permissions === undefined ? 'a missing claim' : JSON.stringify(permissions)}`, () => {
       const claims = permissions === undefined ? {} : { permissions };
       assert.equal(hasPermission(claims, PERMISSION), false);
     });

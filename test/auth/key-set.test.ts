@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type JWK, exportJWK, generateKeyPair } from 'jose';
+import { type KeySetFetchEvent, type KeySetOptions, RemoteKeySet } from '../../src/auth/key-set.js';
+import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
+
+async function publicJwk(kid: string): Promise<JWK> {
+  const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
+}
+
+let keyA: JWK;
+let keyB: JWK;
+let server: JwksServer;
+
+before(async () => {
+  keyA = await publicJwk('key-a');
+  keyB = await publicJwk('key-b');
+  server = await startJwksServer({ kind: 'json', body: { keys: [keyA] } });
+});
+after(() => server.close());
+
+/** A key set on a fake clock, so cooldowns and staleness are tested without sleeping. */
+function keySetWithClock(overrides: Partial<KeySetOptions> = {}) {
+  const clock = { now: 1_000_000 };
+  const events: KeySetFetchEvent[] = [];
+  const keySet = new RemoteKeySet({
+    jwksUri: server.jwksUri,
+    now: () => clock.now,
+    onFetch: (event) => events.push(event),
+    ...overrides,
+  });
+  return { keySet, clock, events };
+}
+
+function reset(body: unknown = { keys: [keyA] }): void {
+  server.behaviour = { kind: 'json', body };
+  server.requests = 0;
+}
+
+describe('RemoteKeySet', () => {
+  it('fetches once and serves known kids from memory', async () => {
+    reset();
+    const { keySet } = keySetWithClock();
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal(server.requests, 1);
+    assert.equal(keySet.isReady(), true);
+  });
+
+  it('coalesces concurrent first lookups into one fetch', async () => {
+    reset();
+    server.behaviour = { kind: 'delay', ms: 50, body: { keys: [keyA] } };
+    const { keySet } = keySetWithClock();
+    const results = await Promise.all(Array.from({ length: 50 }, () => keySet.lookup('key-a')));
+    assert.ok(results.every((result) => result.status === 'found'));
+    assert.equal(server.requests, 1);
+  });
+
+  it('refetches once for a rotated kid, then finds it', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock();
+    await keySet.lookup('key-a');
+    server.behaviour = { kind: 'json', body: { keys: [keyB, keyA] } };
+    clock.now += 31_000;
+    const results = await Promise.all(Array.from({ length: 20 }, () => keySet.lookup('key-b')));
+    assert.ok(results.every((result) => result.status === 'found'));
+    assert.equal(server.requests, 2, 'one initial fetch, one shared refetch');
+  });
+
+  it('bounds fetches under a flood of unknown kids: one per cooldown window', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock({ unknownKidCooldownMs: 30_000 });
+    await keySet.lookup('key-a');
+    clock.now += 30_000;
+    for (let round = 0; round < 3; round += 1) {
+      const lookups = Array.from({ length: 200 }, (_, i) => keySet.lookup(`random-${round}-${i}`));
+      const results = await Promise.all(lookups);
+      assert.ok(results.every((result) => result.status === 'unknown-kid'));
+      clock.now += 10_000; // 3 rounds span 30 s: at most one refetch in that window
+    }
+    assert.equal(server.requests, 2);
+    clock.now += 30_000;
+    await keySet.lookup('another-random-kid');
+    assert.equal(server.requests, 3);
+  });
+
+  it('answers unavailable at once while the tenant is down, and recovers by itself', async () => {
+    reset();
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000 });
+    const first = await keySet.lookup('key-a');
+    assert.equal(first.status, 'unavailable');
+    assert.equal(keySet.isReady(), false);
+    // Inside the back-off no request reaches the tenant.
+    for (let i = 0; i < 20; i += 1) assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    assert.equal(server.requests, 1);
+    assert.equal(await keySet.warm(), false);
+    assert.equal(server.requests, 1);
+
+    server.behaviour = { kind: 'json', body: { keys: [keyA] } };
+    clock.now += 1_000;
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal(keySet.isReady(), true);
+  });
+
+  it('backs off exponentially up to the maximum delay', async () => {
+    reset();
+    server.behaviour = { kind: 'raw', status: 500, body: 'x' };
+    const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000, maxRetryDelayMs: 4_000 });
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const result = await keySet.lookup('key-a');
+      assert.equal(result.status, 'unavailable');
+      delays.push(result.retryAfterMs);
+      clock.now += result.retryAfterMs;
+    }
+    assert.deepEqual(delays, [1_000, 2_000, 4_000, 4_000, 4_000]);
+    assert.equal(server.requests, 5);
+  });
+
+  it('gives up on a hanging tenant after the fetch timeout', async () => {
+    reset();
+    server.behaviour = { kind: 'hang' };
+    const { keySet, events } = keySetWithClock({ fetchTimeoutMs: 200 });
+    const started = Date.now();
+    const result = await keySet.lookup('key-a');
+    const elapsed = Date.now() - started;
+    assert.equal(result.status, 'unavailable');
+    assert.ok(elapsed < 2_000, `answered in ${elapsed} ms`);
+    assert.equal(events[0]?.ok === false && events[0].error.code, 'TIMEOUT');
+  });
+
+  it('gives up on a refused connection', async () => {
+    const dead = await startJwksServer({ kind: 'json', body: {} });
+    await dead.close();
+    const keySet = new RemoteKeySet({ jwksUri: dead.jwksUri });
+    const result = await keySet.lookup('key-a');
+    assert.equal(result.status, 'unavailable');
+  });
+
+  const junk: [string, object | string, string][] = [
+    ['non-JSON', 'definitely not json', 'NOT_JSON'],
+    ['a body over the size limit', { keys: [keyA], padding: 'x'.repeat(70 * 1024) }, 'TOO_LARGE'],
+    ['no keys array', { keys: 'nope' }, 'NO_USABLE_KEYS'],
+    ['a JSON array', [keyA], 'NO_USABLE_KEYS'],
+    ['only unusable keys', { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'h' }] }, 'NO_USABLE_KEYS'],
+  ];
+  for (const [name, body, code] of junk) {
+    it(`refuses ${name} without crashing (${code})`, async () => {
+      reset();
+      server.behaviour =
+        typeof body === 'string' ? { kind: 'raw', status: 200, body } : { kind: 'json', body };
+      const { keySet, events } = keySetWithClock();
+      assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+      assert.equal(events[0]?.ok === false && events[0].error.code, code);
+    });
+  }
+
+  it('refuses a non-200 answer', async () => {
+    reset();
+    server.behaviour = { kind: 'raw', status: 404, body: '{}' };
+    const { keySet, events } = keySetWithClock();
+    assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    assert.equal(events[0]?.ok === false && events[0].error.code, 'HTTP_STATUS');
+  });
+
+  it('skips keys that are not RS256 signing keys or carry private members', async () => {
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'private' };
+    reset({
+      keys: [
+        { ...keyB, kid: 'enc', use: 'enc' },
+        { ...keyB, kid: 'hs', alg: 'HS256' },
+        { ...keyB, kid: undefined },
+        { ...keyB, kid: 'broken', n: 'AA' },
+        privateJwk,
+        keyA,
+      ],
+    });
+    const { keySet } = keySetWithClock();
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    for (const kid of ['enc', 'hs', 'private']) {
+      assert.equal(keySet.hasKid(kid), false, kid);
+    }
+  });
+
+  it('keeps using stale keys while refreshing in the background, up to maxStaleMs', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, maxStaleMs: 600_000, retryDelayMs: 1_000 });
+    await keySet.lookup('key-a');
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    clock.now += 120_000;
+    assert.equal((await keySet.lookup('key-a')).status, 'found', 'stale keys still serve');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the background refresh fail
+    assert.equal(server.requests, 2);
+    clock.now += 479_000; // 599 s after the last good fetch
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    clock.now += 2_000; // past maxStaleMs
+    assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    assert.equal(keySet.isReady(), false);
+  });
+
+  it('tells listeners the new kids, so caches can drop tokens of removed keys', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock();
+    const seen: string[][] = [];
+    keySet.onKeysChanged((kids) => seen.push([...kids]));
+    await keySet.lookup('key-a');
+    server.behaviour = { kind: 'json', body: { keys: [keyB] } };
+    clock.now += 31_000;
+    await keySet.lookup('key-b');
+    assert.deepEqual(seen, [['key-a'], ['key-b']]);
+    assert.equal(keySet.hasKid('key-a'), false);
+  });
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { apiConfigFor } from '../helpers/tenant.js';
+
+const CLIENT = 'http://localhost:4040';
+let app: FastifyInstance;
+before(async () => { app = await buildApp(apiConfigFor('http://127.0.0.1:9', { clientOriginUrl: CLIENT })); });
+after(() => app.close());
+
+function preflight(url: string, origin: string, requestHeaders = 'authorization,content-type') {
+  return app.inject({
+    method: 'OPTIONS',
+    url,
+    headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': requestHeaders },
+  });
+}
+
+describe('CORS', () => {
+  for (const url of ['/api/messages/public', '/api/messages/protected', '/api/messages/admin']) {
+    it(`lets the client origin preflight ${url} with Authorization and Content-Type`, async () => {
+      const response = await preflight(url, CLIENT);
+      assert.equal(response.statusCode, 204);
+      assert.equal(response.headers['access-control-allow-origin'], CLIENT);
+      assert.equal(response.headers['access-control-allow-methods'], 'GET');
+      assert.equal(response.headers['access-control-allow-headers'], 'Authorization, Content-Type');
+      assert.equal(response.headers['access-control-max-age'], '86400');
+    });
+  }
+
+  it('names only the configured origin, never *', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/messages/public', headers: { origin: 'https://evil.example' } });
+    assert.notEqual(response.headers['access-control-allow-origin'], '*');
+    assert.notEqual(response.headers['access-control-allow-origin'], 'https://evil.example');
+    const allowed = await app.inject({ method: 'GET', url: '/api/messages/public', headers: { origin: CLIENT } });
+    assert.equal(allowed.headers['access-control-allow-origin'], CLIENT);
+  });
+
+  it('does not allow credentials (tokens travel in headers, not cookies)', async () => {
+    const response = await preflight('/api/messages/protected', CLIENT);
+    assert.equal(response.headers['access-control-allow-credentials'], undefined);
+  });
+});

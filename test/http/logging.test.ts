@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildApp } from '../../src/app.js';
+import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
+
+let tenant: TestTenant;
+before(async () => { tenant = await startTestTenant(); });
+after(() => tenant.close());
+
+describe('logging', () => {
+  it('writes JSON lines with a request id and never the token', async () => {
+    const lines: string[] = [];
+    const config = { ...apiConfigFor(tenant.tenant.url), logLevel: 'trace' as const };
+    const app = await buildApp(config, { logStream: { write: (line) => lines.push(line) } });
+    const token = await tenant.token('admin');
+    const signature = token.split('.')[2] ?? '';
+    const calls = [
+      { url: '/api/messages/admin', headers: { authorization: `Bearer ${token}` } },
+      { url: '/api/messages/protected', headers: { authorization: `Bearer ${token}x` } },
+      { url: `/api/messages/protected?access_token=${token}`, headers: {} },
+    ];
+    const ids: string[] = [];
+    for (const call of calls) {
+      const response = await app.inject({ method: 'GET', ...call });
+      ids.push(String(response.headers['x-request-id']));
+    }
+    await app.close();
+
+    assert.ok(lines.length > 0);
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const id of ids) assert.ok(entries.some((entry) => entry['reqId'] === id), `request ${id} is logged`);
+    const all = lines.join('');
+    assert.ok(!all.includes(signature), 'no token (signature part) in the logs');
+    assert.ok(!all.toLowerCase().includes('bearer '), 'no Authorization header in the logs');
+    assert.ok(entries.some((entry) => entry['msg'] === 'access token refused'), 'refusals are logged with their reason');
+  });
+
+  it('keeps a safe upstream X-Request-Id and replaces an unsafe one', async () => {
+    const app = await buildApp(apiConfigFor(tenant.tenant.url));
+    const kept = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'lb-1234.abc' } });
+    const replaced = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'bad id\r\nx' } });
+    await app.close();
+    assert.equal(kept.headers['x-request-id'], 'lb-1234.abc');
+    assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+});
