@@ -1,0 +1,145 @@
+import cluster from 'node:cluster';
+import { buildApp } from './app.js';
+import { type Config, ConfigError } from './config/config.js';
+import { loadConfig } from './config/env-file.js';
+import { formatDevTenantBanner } from './dev-tenant/banner.js';
+import { type DevTenant, startDevTenant } from './dev-tenant/tenant.js';
+
+/**
+ * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
+ * or in WEB_CONCURRENCY workers. The dev tenant always lives in the primary process; workers get
+ * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP.
+ */
+
+/** How long a graceful shutdown may take before the process gives up on in-flight requests. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+function listenFailure(error: unknown, variable: string, port: number): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `${variable} ${port} is already in use; stop the other process or choose another port`;
+  if (code === 'EACCES') return `${variable} ${port} needs privileges this process does not have; choose a port above 1023`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `HOST cannot be bound on this machine`;
+  return `could not listen on ${variable} ${port}: ${String(error)}`;
+}
+
+function onShutdownSignal(shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
+
+async function startDevTenantOrExit(config: Config): Promise<DevTenant | null> {
+  if (config.devTenant === null) return null;
+  try {
+    return await startDevTenant(config.devTenant);
+  } catch (error) {
+    return fail(listenFailure(error, 'DEV_TENANT_PORT', config.devTenant.port));
+  }
+}
+
+function printBanner(config: Config, tenant: DevTenant | null): void {
+  if (tenant === null || config.devTenant === null) return;
+  const apiUrl = `http://localhost:${config.port}`;
+  process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n`);
+}
+
+/** Runs the API in this process; resolves once it listens. */
+async function serveApi(config: Config): Promise<() => Promise<void>> {
+  const app = await buildApp(config);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    fail(listenFailure(error, 'PORT', config.port));
+  }
+  return () => app.close();
+}
+
+async function runSingleProcess(config: Config): Promise<void> {
+  const tenant = await startDevTenantOrExit(config);
+  const closeApi = await serveApi(config);
+  printBanner(config, tenant);
+  onShutdownSignal(async () => {
+    await closeApi();
+    await tenant?.close();
+  });
+}
+
+async function runPrimary(config: Config): Promise<void> {
+  const tenant = await startDevTenantOrExit(config);
+  const workerEnv: Record<string, string> =
+    tenant === null ? {} : { AUTH0_DOMAIN: tenant.url, AUTH0_AUDIENCE: config.auth.audience };
+  let stopping = false;
+  let listening = 0;
+
+  const fork = (): void => {
+    cluster.fork(workerEnv);
+  };
+  cluster.on('listening', () => {
+    listening += 1;
+    if (listening === config.workers) printBanner(config, tenant);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    console.error(`worker ${String(worker.process.pid)} exited (${signal || String(code)}); starting a new one`);
+    // A worker that cannot even start (bad port...) would loop; it exits with 1 before listening.
+    if (code === 1 && listening === 0) fail('workers could not start; see the line above');
+    fork();
+  });
+  for (let i = 0; i < config.workers; i += 1) fork();
+
+  onShutdownSignal(async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => { resolve(); });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await tenant?.close();
+  });
+}
+
+async function runWorker(config: Config): Promise<void> {
+  const closeApi = await serveApi(config);
+  onShutdownSignal(closeApi);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  if (cluster.isWorker) await runWorker(config);
+  else if (config.workers > 1) await runPrimary(config);
+  else await runSingleProcess(config);
+}
+
+main().catch((error: unknown) => {
+  console.error('failed to start:', error);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX_LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+const SERVER_ENTRY = join(ROOT, 'src', 'server.ts');
+
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves when `predicate` holds for the output so far; rejects on exit or after `timeoutMs`. */
+  waitFor(predicate: (output: { stdout: string; stderr: string }) => boolean, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Runs `src/server.ts` as `npm start` would (through tsx, so no build is needed), in an empty
+ * working directory so a developer's own `.env` cannot change what the test sees.
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const cwd = await mkdtemp(join(tmpdir(), 'hello-api-server-'));
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY], {
+    cwd,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? cwd, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const state = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { state.stdout += chunk; for (const l of listeners) l(); });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { state.stderr += chunk; for (const l of listeners) l(); });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown'); });
+  });
+
+  const processHandle: ServerProcess = {
+    child,
+    get stdout() { return state.stdout; },
+    get stderr() { return state.stderr; },
+    waitFor(predicate, timeoutMs = 15_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (predicate(state)) { done(); resolve(); }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out; stdout: ${state.stdout}\nstderr: ${state.stderr}`));
+        }, timeoutMs);
+        const done = () => { clearTimeout(timer); listeners.delete(check); };
+        listeners.add(check);
+        void exited.then((code) => {
+          if (!listeners.has(check)) return;
+          done();
+          reject(new Error(`server exited (${String(code)}); stderr: ${state.stderr}`));
+        });
+        check();
+      });
+    },
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  return processHandle;
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseConfig } from '../src/config/config.js';
+import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
+import { MESSAGES } from '../src/messages/messages.js';
+import { startJwksServer } from './helpers/jwks-server.js';
+import { freePort, startServerProcess } from './helpers/server-process.js';
+import { type TestTenant, startTestTenant } from './helpers/tenant.js';
+
+const run = promisify(execFile);
+const BANNER_END = /Call the API:[\s\S]*={78}/;
+
+async function bash(script: string): Promise<string> {
+  const { stdout } = await run('bash', ['-c', script], { timeout: 20_000 });
+  return stdout.trim();
+}
+
+let keysDir: string;
+before(async () => { keysDir = await mkdtemp(join(tmpdir(), 'hello-api-e2e-')); });
+after(() => rm(keysDir, { recursive: true, force: true }));
+
+describe('the server process in dev tenant mode', () => {
+  it('starts API and tenant, prints a banner whose curl commands work, and stops cleanly on SIGTERM', async () => {
+    const env = {
+      PORT: String(await freePort()),
+      DEV_TENANT_PORT: String(await freePort()),
+      DEV_TENANT_KEYS_DIR: keysDir,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    };
+    const server = await startServerProcess(env);
+    try {
+      await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
+      assert.match(server.stderr, /DEV TENANT MODE/);
+      assert.match(server.stderr, /Do NOT use it in production/);
+
+      // Run the banner's own commands, as a user would paste them.
+      const devTenant = parseConfig(env).devTenant;
+      assert.ok(devTenant);
+      const commands = devTenantCurlCommands({
+        apiUrl: `http://localhost:${env.PORT}`,
+        tenantUrl: devTenant.url,
+        config: devTenant,
+      });
+      for (const command of Object.values<string>(commands)) assert.ok(server.stderr.includes(command), command);
+
+      assert.deepEqual(JSON.parse(await bash(commands.callPublic)), { message: MESSAGES.public });
+      assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callProtected}`)), {
+        message: MESSAGES.protected,
+      });
+      assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callAdmin}`)), {
+        message: 'Permission denied',
+      });
+      assert.deepEqual(JSON.parse(await bash(`${commands.fetchAdminToken}\n${commands.callAdmin}`)), {
+        message: MESSAGES.admin,
+      });
+
+      // Logs are JSON lines on stdout.
+      const lines = server.stdout.trim().split('\n');
+      assert.ok(lines.every((line) => typeof JSON.parse(line) === 'object'));
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
+    }
+  });
+
+  it('serves with WEB_CONCURRENCY=2 workers and the tenant in the primary', async () => {
+    const env = {
+      PORT: String(await freePort()),
+      DEV_TENANT_PORT: String(await freePort()),
+      DEV_TENANT_KEYS_DIR: keysDir,
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+      LOG_LEVEL: 'warn',
+    };
+    const server = await startServerProcess(env);
+    try {
+      await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
+      const devTenant = parseConfig(env).devTenant;
+      assert.ok(devTenant);
+      const commands = devTenantCurlCommands({ apiUrl: `http://127.0.0.1:${env.PORT}`, tenantUrl: devTenant.url, config: devTenant });
+      const script = `${commands.fetchAdminToken}\nfor i in 1 2 3 4 5 6; do ${commands.callAdmin}; done`;
+      const answers = (await bash(script)).split('\n').map((line) => JSON.parse(line) as unknown);
+      assert.deepEqual(answers, Array.from({ length: 6 }, () => ({ message: MESSAGES.admin })));
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
+    }
+  });
+});
+
+describe('the server process with a real tenant configured', () => {
+  let tenant: TestTenant;
+  before(async () => { tenant = await startTestTenant(); });
+  after(() => tenant.close());
+
+  it('starts no dev tenant and prints no banner when AUTH0_DOMAIN is set', async () => {
+    const devTenantPort = await freePort();
+    const port = await freePort();
+    const server = await startServerProcess({
+      AUTH0_DOMAIN: tenant.tenant.url,
+      AUTH0_AUDIENCE: tenant.config.audience,
+      DEV_TENANT_PORT: String(devTenantPort),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await server.waitFor(({ stdout }) => stdout.includes('Server listening'));
+      const response = await fetch(`http://127.0.0.1:${port}/api/messages/protected`, {
+        headers: { authorization: `Bearer ${await tenant.token()}` },
+      });
+      assert.equal(response.status, 200);
+      assert.doesNotMatch(server.stderr, /DEV TENANT/);
+      await assert.rejects(fetch(`http://127.0.0.1:${devTenantPort}/.well-known/jwks.json`));
+    } finally {
+      assert.equal(await server.stop('SIGINT'), 0);
+    }
+  });
+
+  it('finishes an in-flight request before exiting on SIGTERM', async () => {
+    // The JWKS answers slowly, so the protected request is still in flight when SIGTERM arrives.
+    const keys: unknown = await (await fetch(`${tenant.tenant.url}/.well-known/jwks.json`)).json();
+    const slowJwks = await startJwksServer({ kind: 'delay', ms: 800, body: keys });
+    const port = await freePort();
+    const server = await startServerProcess({
+      AUTH0_DOMAIN: slowJwks.url,
+      AUTH0_AUDIENCE: tenant.config.audience,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await server.waitFor(({ stdout }) => stdout.includes('Server listening'));
+      const token = await tenant.sign({ iss: `${slowJwks.url}/` });
+      const pending = fetch(`http://127.0.0.1:${port}/api/messages/protected`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      server.child.kill('SIGTERM');
+      const response = await pending;
+      assert.equal(response.status, 200);
+      assert.equal(await server.exited, 0);
+    } finally {
+      await server.stop();
+      await slowJwks.close();
+    }
+  });
+});
+
+describe('start-up refusals', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['NODE_ENV=production without AUTH0_DOMAIN', { NODE_ENV: 'production' }, /AUTH0_DOMAIN is required when NODE_ENV=production/],
+    ['an invalid PORT', { PORT: 'http' }, /PORT must be a whole number/],
+    ['a domain with a path', { AUTH0_DOMAIN: 'tenant.auth0.com/oauth/token', AUTH0_AUDIENCE: 'https://a' }, /AUTH0_DOMAIN must be a host name without a path/],
+  ];
+  for (const [name, env, line] of cases) {
+    it(`stops with one clear line for ${name}`, async () => {
+      const server = await startServerProcess(env);
+      assert.equal(await server.exited, 1);
+      const lines = server.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, server.stderr);
+      assert.match(lines[0] ?? '', line);
+      assert.equal(server.stdout, '');
+    });
+  }
+
+  it('stops with one clear line when PORT is taken', async () => {
+    const port = await freePort();
+    const blocker = await startServerProcess({
+      PORT: String(port), HOST: '127.0.0.1', DEV_TENANT_PORT: String(await freePort()), DEV_TENANT_KEYS_DIR: keysDir, LOG_LEVEL: 'silent',
+    });
+    try {
+      await blocker.waitFor(({ stderr }) => BANNER_END.test(stderr));
+      const second = await startServerProcess({
+        PORT: String(port), HOST: '127.0.0.1', DEV_TENANT_PORT: String(await freePort()), DEV_TENANT_KEYS_DIR: keysDir, LOG_LEVEL: 'silent',
+      });
+      assert.equal(await second.exited, 1);
+      assert.match(second.stderr.trim(), new RegExp(`^PORT ${port} is already in use`));
+    } finally {
+      await blocker.stop();
+    }
+  });
+});
