@@ -34,6 +34,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // Requests already on open connections are served while shutting down, not refused.
     return503OnClosing: false,
+    // `/api/messages/public/` is the same resource; answering it beats a surprising 404.
+    routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: (error, request, reply) => {
       sendError(error, request, reply);
     },

@@ -11,5 +11,7 @@ export async function registerCors(app: FastifyInstance, clientOriginUrl: string
     methods: ['GET'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 86_400,
+    // A bare OPTIONS (no Origin) gets 204 instead of the plugin's text/plain 400: every body stays JSON.
+    strictPreflight: false,
   });
 }

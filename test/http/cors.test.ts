@@ -37,6 +37,12 @@ describe('CORS', () => {
     assert.equal(allowed.headers['access-control-allow-origin'], CLIENT);
   });
 
+  it('answers a bare OPTIONS without a text/plain error', async () => {
+    const response = await app.inject({ method: 'OPTIONS', url: '/api/messages/public' });
+    assert.equal(response.statusCode, 204);
+    assert.equal(response.body, '');
+  });
+
   it('does not allow credentials (tokens travel in headers, not cookies)', async () => {
     const response = await preflight('/api/messages/protected', CLIENT);
     assert.equal(response.headers['access-control-allow-credentials'], undefined);

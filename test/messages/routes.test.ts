@@ -180,6 +180,11 @@ describe('routing and errors', () => {
     assert.equal(response.statusCode, 200);
   });
 
+  it('treats a trailing slash as the same route', async () => {
+    assert.equal((await get('/api/messages/public/')).statusCode, 200);
+    assert.equal((await get('/api/messages/protected/')).statusCode, 401);
+  });
+
   it('answers HEAD on the GET routes', async () => {
     const response = await app.inject({ method: 'HEAD', url: '/api/messages/public' });
     assert.equal(response.statusCode, 200);
