@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { DevTenantClient, DevTenantConfig } from '../config/config.js';
+import { ADMIN_PERMISSION, type DevTenantClient, type DevTenantConfig } from '../config/config.js';
 import { SIGNING_ALG, type SigningKey } from './signing-keys.js';
 
 /**
@@ -9,6 +9,13 @@ import { SIGNING_ALG, type SigningKey } from './signing-keys.js';
  */
 
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
+
+/** The configured client with (`admin`) or without the admin permission. */
+export function findDevTenantClient(config: Pick<DevTenantConfig, 'clients'>, admin: boolean): DevTenantClient {
+  const client = config.clients.find((candidate) => candidate.permissions.includes(ADMIN_PERMISSION) === admin);
+  if (client === undefined) throw new Error(`The dev tenant config has no ${admin ? 'admin' : 'non-admin'} client`);
+  return client;
+}
 
 /** An OAuth error reply, with the status and body Auth0's /oauth/token uses. */
 export interface OAuthError {

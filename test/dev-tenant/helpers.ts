@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ADMIN_PERMISSION, type DevTenantClient, type DevTenantConfig, parseConfig } from '../../src/config/config.js';
 import { type DevTenant, startDevTenant } from '../../src/dev-tenant/tenant.js';
 
@@ -51,4 +53,63 @@ export async function unusedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve, reject) => server.close((error) => { if (error) reject(error); else resolve(); }));
   return port;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program to completion (killed after `timeoutMs`) and collects its output. */
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { readonly env: NodeJS.ProcessEnv; readonly cwd: string; readonly timeoutMs?: number },
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A minimal, explicit environment for child processes: nothing inherited (no AUTH0_DOMAIN, no
+ * proxy), with this node first on PATH for the `node -pe` in the banner's commands.
+ */
+export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+    NO_PROXY: '*',
+    no_proxy: '*',
+    AUTH0_DOMAIN: '',
+    ...vars,
+  };
+}
+
+/** `node --import tsx <script>` with tsx resolved from this repository, so any cwd works. */
+export function runTsScript(
+  relativeScript: string,
+  args: readonly string[],
+  options: { readonly env: NodeJS.ProcessEnv; readonly cwd: string },
+): Promise<RunResult> {
+  const script = fileURLToPath(new URL(`../../${relativeScript}`, import.meta.url));
+  return run(process.execPath, ['--import', import.meta.resolve('tsx'), script, ...args], options);
+}
+
+/** The last non-empty line: where the token CLI puts the token. */
+export function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? '';
 }

@@ -1,0 +1,103 @@
+import type { DevTenantConfig } from '../config/config.js';
+import { findDevTenantClient } from './client-credentials.js';
+
+/**
+ * What the API prints at start in dev tenant mode: a warning, the clients, and shell commands
+ * that work with only curl and node installed (no jq), so anyone can try the API at once.
+ */
+
+export interface DevTenantBannerInput {
+  /** Where the API answers, e.g. `http://localhost:6060`. */
+  readonly apiUrl: string;
+  /** `DevTenant.url`: the tenant's actual origin. */
+  readonly tenantUrl: string;
+  readonly config: DevTenantConfig;
+}
+
+/**
+ * Commands for bash/zsh; each `fetch…Token` sets `TOKEN`, each `call…` uses it.
+ * A type alias, not an interface, so `Object.values(commands)` is typed `string[]`.
+ */
+export type DevTenantCurlCommands = {
+  /** Sets `TOKEN` to a token of the client without permissions. */
+  readonly fetchToken: string;
+  /** Sets `TOKEN` to a token carrying the admin permission. */
+  readonly fetchAdminToken: string;
+  readonly callPublic: string;
+  readonly callProtected: string;
+  readonly callAdmin: string;
+};
+
+/** Quotes for a POSIX shell only when needed, so the common case stays readable. */
+export function shellQuote(value: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Reads a token response from stdin and prints its access_token: the `jq -r .access_token` of node. */
+const PRINT_ACCESS_TOKEN = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
+
+function fetchTokenCommand(tenantUrl: string, config: DevTenantConfig, admin: boolean): string {
+  const client = findDevTenantClient(config, admin);
+  const body = JSON.stringify({
+    grant_type: 'client_credentials',
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    audience: config.audience,
+  });
+  return (
+    `TOKEN=$(curl -s -X POST ${shellQuote(`${tenantUrl}/oauth/token`)} -H 'content-type: application/json' ` +
+    `-d ${shellQuote(body)} | ${PRINT_ACCESS_TOKEN})`
+  );
+}
+
+function callCommand(apiUrl: string, path: string, withToken: boolean): string {
+  const auth = withToken ? ` -H "authorization: Bearer $TOKEN"` : '';
+  // -w adds the newline the JSON bodies lack, so the prompt does not end up on the same line.
+  return `curl -s -w '\\n' ${shellQuote(`${apiUrl}${path}`)}${auth}`;
+}
+
+export function devTenantCurlCommands({ apiUrl, tenantUrl, config }: DevTenantBannerInput): DevTenantCurlCommands {
+  return {
+    fetchToken: fetchTokenCommand(tenantUrl, config, false),
+    fetchAdminToken: fetchTokenCommand(tenantUrl, config, true),
+    callPublic: callCommand(apiUrl, '/api/messages/public', false),
+    callProtected: callCommand(apiUrl, '/api/messages/protected', true),
+    callAdmin: callCommand(apiUrl, '/api/messages/admin', true),
+  };
+}
+
+/** `86400` → `24 h`; durations that are not whole hours stay in seconds. */
+export function formatDuration(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds} s`;
+}
+
+export function formatDevTenantBanner(input: DevTenantBannerInput): string {
+  const { tenantUrl, config } = input;
+  const commands = devTenantCurlCommands(input);
+  const rule = '='.repeat(78);
+  const clients = config.clients.map((client) => {
+    const permissions = client.permissions.length > 0 ? client.permissions.join(' ') : '(none)';
+    return `  ${client.name}: client_id ${client.clientId}  client_secret ${client.clientSecret}  permissions ${permissions}`;
+  });
+  return [
+    rule,
+    'DEV TENANT MODE: a local stand-in for Auth0 issues the tokens. Do NOT use it in production.',
+    'To use a real Auth0 tenant, set AUTH0_DOMAIN (and AUTH0_AUDIENCE) in .env or the environment.',
+    rule,
+    `Tenant:   ${tenantUrl}  (issuer ${tenantUrl}/)`,
+    `Audience: ${config.audience}  (tokens valid ${formatDuration(config.tokenLifetimeSeconds)})`,
+    'Clients:',
+    ...clients,
+    '',
+    'Get a token:  TOKEN=$(npm run -s token)   admin: TOKEN=$(npm run -s token -- --admin)',
+    'or with curl (the client without permissions, then the admin client):',
+    `  ${commands.fetchToken}`,
+    `  ${commands.fetchAdminToken}`,
+    'Call the API:',
+    `  ${commands.callPublic}`,
+    `  ${commands.callProtected}`,
+    `  ${commands.callAdmin}`,
+    rule,
+  ].join('\n');
+}
