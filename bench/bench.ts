@@ -1,0 +1,367 @@
+/**
+ * `npm run bench`: builds the production output, starts one dev tenant on 127.0.0.1, fetches a
+ * user and an admin token from it over HTTP, then benchmarks in turn (A B C A B C ...):
+ *   api     this API, `node dist/server.js` (NODE_ENV=production, LOG_LEVEL=warn), 1 worker
+ *   api-2w  the same with WEB_CONCURRENCY=2
+ *   ceiling bare node:http, same JSON, no auth (bench/servers/ceiling.mjs)
+ *   peer    Auth0's sample stack on Express (bench/servers/express-peer.mjs)
+ * each a child process on a free loopback port, all verifying the same tenant's tokens.
+ *
+ * Settings (env): BENCH_ROUNDS (3), BENCH_DURATION seconds per run (10), BENCH_WARMUP seconds
+ * per path before measuring (2), BENCH_CONNECTIONS (50), BENCH_COLD_STARTS (5),
+ * BENCH_TARGETS (comma list, default all).
+ * Flags: --markdown rewrites the results section of BENCHMARKS.md;
+ *        --from <results.json> renders (and with --markdown writes) saved results without running.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MESSAGES } from '../src/messages/messages.js';
+import { int, mb, median, ms, percent, ratio, table } from './lib/format.js';
+import { type LoadResult, runLoad, uncleanRun } from './lib/load.js';
+import { freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
+import { startBenchTenant } from './lib/tenant.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const MARKDOWN_FILE = join(ROOT, 'BENCHMARKS.md');
+const MARK_START = '<!-- bench-results:start -->';
+const MARK_END = '<!-- bench-results:end -->';
+
+type PathName = 'public' | 'protected' | 'admin';
+type TargetName = 'api' | 'api-2w' | 'ceiling' | 'peer';
+const ALL_TARGETS: readonly TargetName[] = ['api', 'api-2w', 'ceiling', 'peer'];
+
+interface Settings {
+  readonly rounds: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  readonly coldStarts: number;
+  readonly targets: readonly TargetName[];
+}
+
+interface RunRecord extends LoadResult {
+  readonly round: number;
+  readonly target: TargetName;
+  readonly path: PathName;
+}
+
+interface ServerRecord {
+  readonly round: number;
+  readonly target: TargetName;
+  readonly peakRssBytes: number;
+}
+
+interface Results {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly command: string;
+  readonly machine: { readonly nproc: number; readonly cpuModel: string; readonly node: string; readonly kernel: string };
+  readonly settings: Settings;
+  readonly runs: readonly RunRecord[];
+  readonly servers: readonly ServerRecord[];
+  readonly coldStartsMs: Partial<Record<TargetName, number[]>>;
+}
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${String(min)} to ${String(max)}`);
+  return value;
+}
+
+function readSettings(): Settings {
+  const targets = (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of targets) {
+    if (!(ALL_TARGETS as readonly string[]).includes(name)) throw new Error(`BENCH_TARGETS: unknown target "${name}"`);
+  }
+  return {
+    rounds: envInt('BENCH_ROUNDS', 3, 1, 20),
+    durationSeconds: envInt('BENCH_DURATION', 10, 1, 120),
+    warmupSeconds: envInt('BENCH_WARMUP', 2, 0, 30),
+    connections: envInt('BENCH_CONNECTIONS', 50, 1, 1_000),
+    coldStarts: envInt('BENCH_COLD_STARTS', 5, 0, 20),
+    targets: targets as TargetName[],
+  };
+}
+
+interface Target {
+  readonly name: TargetName;
+  readonly paths: readonly PathName[];
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  /** The exact body the target sends for a path. */
+  body(path: PathName): string;
+}
+
+function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Target> {
+  const apiEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    AUTH0_DOMAIN: tenantUrl,
+    AUTH0_AUDIENCE: audience,
+    HOST: '127.0.0.1',
+  };
+  const compact = (path: PathName): string => JSON.stringify({ message: MESSAGES[path] });
+  const api = { paths: ['public', 'protected', 'admin'] as const, args: [join(ROOT, 'dist', 'server.js')], body: compact };
+  return {
+    api: { name: 'api', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '1' } },
+    'api-2w': { name: 'api-2w', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '2' } },
+    ceiling: { name: 'ceiling', paths: ['protected'], args: [join(ROOT, 'bench', 'servers', 'ceiling.mjs')], env: {}, body: compact },
+    peer: {
+      name: 'peer',
+      paths: ['public', 'protected', 'admin'],
+      args: [join(ROOT, 'bench', 'servers', 'express-peer.mjs')],
+      env: { ISSUER_BASE_URL: tenantUrl, AUDIENCE: audience, HOST: '127.0.0.1' },
+      // The sample sets `json spaces` to 2.
+      body: (path) => JSON.stringify({ message: MESSAGES[path] }, null, 2),
+    },
+  };
+}
+
+/** A clean environment: no NODE_OPTIONS (tsx's loader) or other settings leak into the servers. */
+function childEnv(extra: Record<string, string>, port: number): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra, PORT: String(port) };
+}
+
+function machine(): Results['machine'] {
+  let cpuModel = cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux
+  }
+  let kernel = 'unknown';
+  try {
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    // not Linux
+  }
+  return { nproc: cpus().length, cpuModel, node: process.version, kernel };
+}
+
+async function run(settings: Settings): Promise<Results> {
+  const startedAt = new Date().toISOString();
+  installCleanup();
+  console.log('building (npm run build)...');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+  const tenant = await startBenchTenant();
+  console.log(`dev tenant on ${tenant.tenant.url}; user and admin tokens fetched`);
+  const targets = targetsFor(tenant.tenant.url, tenant.audience);
+  const tokenFor: Record<PathName, string | undefined> = { public: undefined, protected: tenant.userToken, admin: tenant.adminToken };
+  // The API reads .env from its working directory: run it from an empty one so only our env applies.
+  const cwd = mkdtempSync(join(tmpdir(), 'hello-api-bench-cwd-'));
+  onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
+
+  const start = async (target: Target) => {
+    const port = await freePort();
+    return startServer({ name: target.name, args: target.args, env: childEnv(target.env, port), port, readyPath: '/api/messages/public', cwd });
+  };
+
+  const coldStartsMs: Partial<Record<TargetName, number[]>> = {};
+  if (settings.coldStarts > 0) {
+    for (const name of settings.targets) {
+      const samples: number[] = [];
+      for (let i = 0; i < settings.coldStarts; i += 1) {
+        const server = await start(targets[name]);
+        samples.push(server.coldStartMs);
+        await server.stop();
+      }
+      coldStartsMs[name] = samples;
+      console.log(`cold start ${name}: ${samples.map((value) => value.toFixed(0)).join(', ')} ms`);
+    }
+  }
+
+  const runs: RunRecord[] = [];
+  const servers: ServerRecord[] = [];
+  for (let round = 1; round <= settings.rounds; round += 1) {
+    for (const name of settings.targets) {
+      const target = targets[name];
+      const server = await start(target);
+      const memory = sampleMemory(server.pid);
+      try {
+        for (const path of target.paths) {
+          const token = tokenFor[path];
+          const options = {
+            url: `${server.baseUrl}/api/messages/${path}`,
+            connections: settings.connections,
+            ...(token !== undefined && { headers: { authorization: `Bearer ${token}` } }),
+            expectBody: target.body(path),
+          };
+          if (settings.warmupSeconds > 0) {
+            const warm = await runLoad({ ...options, durationSeconds: settings.warmupSeconds });
+            const problem = uncleanRun(warm);
+            if (problem !== undefined) throw new Error(`${name} ${path} (warm-up): ${problem}\n${server.output.slice(-10).join('\n')}`);
+          }
+          const result = await runLoad({ ...options, durationSeconds: settings.durationSeconds });
+          const problem = uncleanRun(result);
+          if (problem !== undefined) throw new Error(`${name} ${path} round ${String(round)}: ${problem}\n${server.output.slice(-10).join('\n')}`);
+          runs.push({ round, target: name, path, ...result });
+          console.log(
+            `round ${String(round)} ${name.padEnd(7)} /${path.padEnd(9)} ${int(result.rps).padStart(7)} req/s  p50 ${ms(result.p50Ms)}  p99 ${ms(result.p99Ms)}`,
+          );
+        }
+      } finally {
+        memory.stop();
+        await server.stop();
+      }
+      servers.push({ round, target: name, peakRssBytes: memory.peak() });
+      console.log(`round ${String(round)} ${name.padEnd(7)} peak RSS ${mb(memory.peak())}`);
+    }
+  }
+  await tenant.close();
+
+  const env = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_COLD_STARTS', 'BENCH_TARGETS']
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name] ?? ''} `)
+    .join('');
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `${env}npm run bench${process.argv.includes('--markdown') ? ' -- --markdown' : ''}`,
+    machine: machine(),
+    settings,
+    runs,
+    servers,
+    coldStartsMs,
+  };
+}
+
+interface Summary {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly worstP99Ms: number;
+  readonly samples: number;
+}
+
+function summarise(results: Results, target: TargetName, path: PathName): Summary | undefined {
+  const runs = results.runs.filter((entry) => entry.target === target && entry.path === path);
+  if (runs.length === 0) return undefined;
+  return {
+    rps: median(runs.map((entry) => entry.rps)),
+    p50Ms: median(runs.map((entry) => entry.p50Ms)),
+    p99Ms: median(runs.map((entry) => entry.p99Ms)),
+    worstP99Ms: Math.max(...runs.map((entry) => entry.p99Ms)),
+    samples: runs.length,
+  };
+}
+
+const peakRss = (results: Results, target: TargetName): number => {
+  const values = results.servers.filter((entry) => entry.target === target).map((entry) => entry.peakRssBytes);
+  return values.length === 0 ? Number.NaN : Math.max(...values);
+};
+
+/** The results as markdown: the throughput table with ratios, servers, and the targets verdict. */
+export function render(results: Results): string {
+  const { settings, machine: host } = results;
+  const ceiling = summarise(results, 'ceiling', 'protected')?.rps ?? Number.NaN;
+  const rows: string[][] = [];
+  for (const target of ALL_TARGETS) {
+    for (const path of ['public', 'protected', 'admin'] as const) {
+      const summary = summarise(results, target, path);
+      if (summary === undefined) continue;
+      const peer = summarise(results, 'peer', path)?.rps ?? Number.NaN;
+      rows.push([
+        target,
+        `/${path}`,
+        int(summary.rps),
+        ms(summary.p50Ms),
+        ms(summary.p99Ms),
+        ms(summary.worstP99Ms),
+        target === 'peer' ? '1.00×' : ratio(summary.rps / peer),
+        percent(summary.rps / ceiling),
+      ]);
+    }
+  }
+  const serverRows = results.settings.targets.map((target) => [
+    target,
+    ms(median(results.coldStartsMs[target] ?? []), 0),
+    (results.coldStartsMs[target] ?? []).map((value) => value.toFixed(0)).join(', ') || '–',
+    mb(peakRss(results, target)),
+  ]);
+
+  const api = (path: PathName) => summarise(results, 'api', path);
+  const check = (ok: boolean | undefined, text: string): string => `- ${ok === undefined ? '?' : ok ? 'met' : 'MISSED'}: ${text}`;
+  const peerRps = (path: PathName) => summarise(results, 'peer', path)?.rps ?? Number.NaN;
+  const verdict: string[] = [];
+  for (const path of ['protected', 'admin'] as const) {
+    const summary = api(path);
+    if (summary === undefined) continue;
+    verdict.push(check(summary.rps >= 6 * peerRps(path), `/${path} ≥ 6× the Express peer (${ratio(summary.rps / peerRps(path))})`));
+    verdict.push(check(summary.rps >= 0.6 * ceiling, `/${path} ≥ 60 % of the ceiling (${percent(summary.rps / ceiling)})`));
+    verdict.push(check(summary.p99Ms < 10, `/${path} p99 < 10 ms (median ${ms(summary.p99Ms)}, worst run ${ms(summary.worstP99Ms)})`));
+  }
+  const publicSummary = api('public');
+  if (publicSummary !== undefined) verdict.push(check(publicSummary.rps >= 0.7 * ceiling, `/public ≥ 70 % of the ceiling (${percent(publicSummary.rps / ceiling)})`));
+  const rss = peakRss(results, 'api');
+  if (Number.isFinite(rss)) verdict.push(check(rss < 120 * 1024 * 1024, `peak RSS < 120 MB (${mb(rss)}, 1 worker)`));
+  const cold = median(results.coldStartsMs.api ?? []);
+  if (Number.isFinite(cold)) verdict.push(check(cold < 400, `cold start < 400 ms (median ${ms(cold, 0)})`));
+  const one = api('protected')?.rps;
+  const two = summarise(results, 'api-2w', 'protected')?.rps;
+  if (one !== undefined && two !== undefined) verdict.push(check(two > one, `2 workers serve more than 1 (/protected ${int(one)} → ${int(two)} req/s, ${ratio(two / one)})`));
+
+  return [
+    `Run ${results.startedAt} → ${results.finishedAt}: \`${results.command}\``,
+    `Machine: ${String(host.nproc)} CPUs (${host.cpuModel}), Node ${host.node}, Linux ${host.kernel}.`,
+    `Load: autocannon, ${String(settings.connections)} connections, ${String(settings.durationSeconds)} s per run after ${String(settings.warmupSeconds)} s warm-up, ` +
+      `${String(settings.rounds)} interleaved rounds; medians over rounds. The load generator runs on the same 2 cores as the server.`,
+    '',
+    table(['target', 'path', 'req/s', 'p50', 'p99', 'worst p99', 'vs peer', 'vs ceiling'], rows),
+    '',
+    table(['target', 'cold start (median)', 'cold starts (ms)', 'peak RSS'], serverRows),
+    '',
+    'Targets:',
+    ...verdict,
+  ].join('\n');
+}
+
+function writeMarkdown(report: string): void {
+  let text: string;
+  try {
+    text = readFileSync(MARKDOWN_FILE, 'utf8');
+  } catch {
+    throw new Error(`${MARKDOWN_FILE} not found`);
+  }
+  const begin = text.indexOf(MARK_START);
+  const end = text.indexOf(MARK_END);
+  if (begin === -1 || end < begin) throw new Error(`${MARKDOWN_FILE} has no ${MARK_START} ... ${MARK_END} section`);
+  writeFileSync(MARKDOWN_FILE, `${text.slice(0, begin + MARK_START.length)}\n${report}\n${text.slice(end)}`);
+  console.log(`rewrote the results section of ${MARKDOWN_FILE}`);
+}
+
+async function main(): Promise<void> {
+  const fromIndex = process.argv.indexOf('--from');
+  let results: Results;
+  if (fromIndex !== -1) {
+    const file = process.argv[fromIndex + 1];
+    if (file === undefined) throw new Error('--from needs a results file');
+    results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  } else {
+    results = await run(readSettings());
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const file = join(RESULTS_DIR, `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`results written to ${file}`);
+  }
+  const report = render(results);
+  console.log(`\n${report}`);
+  if (process.argv.includes('--markdown')) writeMarkdown(report);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`\nBENCH FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DevTenantConfig, parseConfig } from '../../src/config/config.js';
+import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
+import { onExit } from './processes.js';
+
+export interface BenchTenant {
+  readonly tenant: DevTenant;
+  readonly config: DevTenantConfig;
+  readonly keysDir: string;
+  readonly audience: string;
+  /** Tokens fetched over HTTP from the tenant's /oauth/token, as a client would. */
+  readonly userToken: string;
+  readonly adminToken: string;
+  close(): Promise<void>;
+}
+
+/** One dev tenant on 127.0.0.1 (free port, temp keys dir removed at exit) and a user and an admin token. */
+export async function startBenchTenant(): Promise<BenchTenant> {
+  const keysDir = mkdtempSync(join(tmpdir(), 'hello-api-bench-'));
+  onExit(() => { rmSync(keysDir, { recursive: true, force: true }); });
+  const base = parseConfig({ DEV_TENANT_KEYS_DIR: keysDir }).devTenant;
+  if (base === null) throw new Error('expected a dev tenant config');
+  const config: DevTenantConfig = { ...base, host: '127.0.0.1', port: 0 };
+  const tenant = await startDevTenant(config);
+  const [user, admin] = config.clients;
+  if (user === undefined || admin === undefined) throw new Error('expected a user and an admin client');
+  const fetchToken = async (client: typeof user): Promise<string> =>
+    (await requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }))
+      .access_token;
+  return {
+    tenant,
+    config,
+    keysDir,
+    audience: config.audience,
+    userToken: await fetchToken(user),
+    adminToken: await fetchToken(admin),
+    async close() {
+      await tenant.close();
+      rmSync(keysDir, { recursive: true, force: true });
+    },
+  };
+}
