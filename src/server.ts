@@ -24,7 +24,8 @@ function listenFailure(error: unknown, variable: string, port: number): string {
   if (code === 'EADDRINUSE') return `${variable} ${port} is already in use; stop the other process or choose another port`;
   if (code === 'EACCES') return `${variable} ${port} needs privileges this process does not have; choose a port above 1023`;
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `HOST cannot be bound on this machine`;
-  return `could not listen on ${variable} ${port}: ${String(error)}`;
+  // Not a socket problem (e.g. an unreadable keys file): its own message already says what is wrong.
+  return error instanceof Error ? error.message : `could not listen on ${variable} ${port}: ${String(error)}`;
 }
 
 function onShutdownSignal(shutdown: () => Promise<void>): void {

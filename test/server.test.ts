@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -165,6 +165,21 @@ describe('start-up refusals', () => {
       assert.equal(server.stdout, '');
     });
   }
+
+  it('stops with one clear line naming the file when the dev tenant keys file is corrupt', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hello-api-badkeys-'));
+    try {
+      await writeFile(join(dir, 'signing-keys.json'), '{"version":1,"keys":');
+      const server = await startServerProcess({ DEV_TENANT_KEYS_DIR: dir, DEV_TENANT_PORT: String(await freePort()), PORT: String(await freePort()) });
+      assert.equal(await server.exited, 1);
+      const lines = server.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, server.stderr);
+      assert.ok(lines[0]?.includes(join(dir, 'signing-keys.json')), server.stderr);
+      assert.doesNotMatch(server.stderr, /could not listen|at .*\.ts/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('stops with one clear line when PORT is taken', async () => {
     const port = await freePort();
