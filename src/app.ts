@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { BadRequestError } from './errors/http-errors.js';
 import { registerErrorHandling, sendError } from './errors/error-handler.js';
 import { healthRoutes } from './health/routes.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
 import { loggerOptions, requestIdFor } from './http/logging.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -21,6 +22,8 @@ export interface AppOptions {
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
 const REQUEST_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node looks for requests past REQUEST_TIMEOUT_MS; its default (30 s) would let one live 40 s. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * Builds the API. A request flows: request id + logging -> security headers -> CORS ->
@@ -32,6 +35,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     genReqId: requestIdFor,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    // 431/408/400 from Node's parser answered as {"message"} like every other error.
+    clientErrorHandler,
     // Requests already on open connections are served while shutting down, not refused.
     return503OnClosing: false,
     // `/api/messages/public/` is the same resource; answering it beats a surprising 404.

@@ -1,0 +1,34 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyInstance } from 'fastify';
+
+/**
+ * Answers what Node's HTTP parser refuses before Fastify ever sees a request: headers over
+ * `maxHeaderSize` (16 KiB by default) -> 431, a request not received within `requestTimeout`
+ * -> 408, anything else malformed (bad request line or header, Content-Length with
+ * Transfer-Encoding...) -> 400. The body is `{"message": "<reason phrase>"}` like every other
+ * error of the API (Fastify's default adds `error` and `statusCode`); the connection is closed.
+ * Bound to the Fastify instance by Fastify (`clientErrorHandler` option).
+ */
+export function clientErrorHandler(this: FastifyInstance, error: ConnectionError, socket: Socket): void {
+  // A reset connection is gone: nothing to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  this.log.info({ code: error.code, status }, 'client error');
+  // A response already under way on this socket cannot be replaced by another one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && inFlight?.headersSent !== true) {
+    const reason = STATUS_CODES[status] ?? 'Bad Request';
+    const body = JSON.stringify({ message: reason });
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Cache-Control: no-store\r\n' +
+        'X-Content-Type-Options: nosniff\r\n' +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
+}
