@@ -242,9 +242,13 @@ function fetchFailure(error: unknown, signal: AbortSignal): KeySetFetchError {
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
 
+/** jose refuses shorter RSA keys at verification with a TypeError (RFC 7518 section 3.3). */
+const MIN_RSA_MODULUS_BITS = 2048;
+
 /**
  * Keeps the RSA signing keys usable for RS256, by `kid`. Keys for other uses or algorithms, without
- * a `kid`, or carrying private members are skipped; a set with none left is refused.
+ * a `kid`, shorter than 2048 bits or carrying private members are skipped; a set with none left is
+ * refused.
  */
 async function importKeys(body: unknown): Promise<Map<string, CryptoKey>> {
   if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) {
@@ -262,6 +266,7 @@ async function importKeys(body: unknown): Promise<Map<string, CryptoKey>> {
     try {
       const key = await importJWK({ kty: jwk.kty, n: jwk.n, e: jwk.e }, 'RS256');
       if (key instanceof Uint8Array) continue;
+      if (((key.algorithm as { modulusLength?: number }).modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) continue;
       byKid.set(jwk.kid, key);
     } catch {
       // A malformed key is skipped, not fatal: the others may be fine.

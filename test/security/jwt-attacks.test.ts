@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { buildApp } from '../../src/app.js';
+import { RemoteKeySet } from '../../src/auth/key-set.js';
+import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
+import { apiConfigFor } from '../helpers/tenant.js';
 import {
   type Harness,
   assertRefused,
@@ -453,5 +457,36 @@ describe('header rules run before any key lookup', () => {
 
   it('the key confusion helpers really build what the tenant public key is', () => {
     assert.equal(createPublicKey(spkiPem(h)).export({ format: 'jwk' }).n, h.publicJwk.n);
+  });
+});
+
+describe('a weak key in the tenant JWKS', () => {
+  // jose refuses RSA keys under 2048 bits with a TypeError at verification time; the key set must
+  // not hold such a key, or every token naming it would be a 500 instead of a refusal.
+  let jwks: JwksServer;
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const strong = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = (key: typeof weak.publicKey, kid: string) => ({ ...key.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+  let issuer: string;
+  before(async () => {
+    jwks = await startJwksServer({ kind: 'json', body: { keys: [jwk(weak.publicKey, 'weak'), jwk(strong.publicKey, 'strong')] } });
+    const config = apiConfigFor(jwks.url);
+    issuer = config.auth.issuer;
+    app = await buildApp(config, { keySet: new RemoteKeySet({ jwksUri: jwks.jwksUri }) });
+  });
+  after(async () => {
+    await app.close();
+    await jwks.close();
+  });
+  const token = (kid: string, key: typeof weak.privateKey) =>
+    signJson({ alg: 'RS256', typ: 'JWT', kid }, { iss: issuer, aud: DEFAULT_AUDIENCE, exp: nowSeconds() + 600 }, key);
+
+  it('a token signed by a 1024-bit key is refused with 401, not 500', async () => {
+    assertRefused(await app.inject({ method: 'GET', url: PROTECTED, headers: bearer(token('weak', weak.privateKey)) }), 401);
+  });
+
+  it('control: the 2048-bit key of the same JWKS still works', async () => {
+    assert.equal((await app.inject({ method: 'GET', url: PROTECTED, headers: bearer(token('strong', strong.privateKey)) })).statusCode, 200);
   });
 });
