@@ -9,7 +9,13 @@
  *
  * Settings (env): BENCH_ROUNDS (3), BENCH_DURATION seconds per run (10), BENCH_WARMUP seconds
  * per path before measuring (2), BENCH_CONNECTIONS (50), BENCH_COLD_STARTS (5),
- * BENCH_TARGETS (comma list, default all).
+ * BENCH_TARGETS (comma list, default all but api-base).
+ * BENCH_BASELINE_DIST: a copy of an earlier dist/ to run as target `api-base`, interleaved with
+ * `api`, to measure one change. The copy must stay inside the repo so it resolves node_modules,
+ * e.g. `cp -r dist node_modules/.cache/dist-base`, change, BENCH_BASELINE_DIST=node_modules/.cache/dist-base
+ * BENCH_TARGETS=api-base,api npm run bench). BENCH_BASE_ENV adds variables to api-base only, to
+ * measure a setting instead of a change (e.g. BENCH_BASE_ENV=TOKEN_CACHE_MAX_ENTRIES=0 with
+ * BENCH_BASELINE_DIST=dist).
  * Flags: --markdown rewrites the results section of BENCHMARKS.md;
  *        --from <results.json> renders (and with --markdown writes) saved results without running.
  */
@@ -21,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { MESSAGES } from '../src/messages/messages.js';
 import { int, mb, median, ms, percent, ratio, table } from './lib/format.js';
 import { type LoadResult, runLoad, uncleanRun } from './lib/load.js';
-import { freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
+import { cpuTimeMs, freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,8 +37,9 @@ const MARK_START = '<!-- bench-results:start -->';
 const MARK_END = '<!-- bench-results:end -->';
 
 type PathName = 'public' | 'protected' | 'admin';
-type TargetName = 'api' | 'api-2w' | 'ceiling' | 'peer';
-const ALL_TARGETS: readonly TargetName[] = ['api', 'api-2w', 'ceiling', 'peer'];
+type TargetName = 'api' | 'api-base' | 'api-2w' | 'ceiling' | 'peer';
+const ALL_TARGETS: readonly TargetName[] = ['api', 'api-base', 'api-2w', 'ceiling', 'peer'];
+const DEFAULT_TARGETS: readonly TargetName[] = ['api', 'api-2w', 'ceiling', 'peer'];
 
 interface Settings {
   readonly rounds: number;
@@ -47,6 +54,8 @@ interface RunRecord extends LoadResult {
   readonly round: number;
   readonly target: TargetName;
   readonly path: PathName;
+  /** Server CPU time (user + system, all its processes) per request served, in microseconds. */
+  readonly cpuUsPerRequest: number;
 }
 
 interface ServerRecord {
@@ -75,12 +84,15 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
 }
 
 function readSettings(): Settings {
-  const targets = (process.env.BENCH_TARGETS ?? ALL_TARGETS.join(','))
+  const targets = (process.env.BENCH_TARGETS ?? DEFAULT_TARGETS.join(','))
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
   for (const name of targets) {
     if (!(ALL_TARGETS as readonly string[]).includes(name)) throw new Error(`BENCH_TARGETS: unknown target "${name}"`);
+  }
+  if (targets.includes('api-base') && (process.env.BENCH_BASELINE_DIST ?? '') === '') {
+    throw new Error('target api-base needs BENCH_BASELINE_DIST (a copy of an earlier dist/)');
   }
   return {
     rounds: envInt('BENCH_ROUNDS', 3, 1, 20),
@@ -101,6 +113,12 @@ interface Target {
   body(path: PathName): string;
 }
 
+/** BENCH_BASE_ENV="A=1,B=2": extra variables for api-base. */
+function baseEnv(): Record<string, string> {
+  const pairs = (process.env.BENCH_BASE_ENV ?? '').split(',').filter((pair) => pair.includes('='));
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]));
+}
+
 function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Target> {
   const apiEnv = {
     NODE_ENV: 'production',
@@ -113,6 +131,12 @@ function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Tar
   const api = { paths: ['public', 'protected', 'admin'] as const, args: [join(ROOT, 'dist', 'server.js')], body: compact };
   return {
     api: { name: 'api', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '1' } },
+    'api-base': {
+      name: 'api-base',
+      ...api,
+      args: [resolve(process.env.BENCH_BASELINE_DIST ?? 'dist', 'server.js')],
+      env: { ...apiEnv, WEB_CONCURRENCY: '1', ...baseEnv() },
+    },
     'api-2w': { name: 'api-2w', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '2' } },
     ceiling: { name: 'ceiling', paths: ['protected'], args: [join(ROOT, 'bench', 'servers', 'ceiling.mjs')], env: {}, body: compact },
     peer: {
@@ -201,12 +225,14 @@ async function run(settings: Settings): Promise<Results> {
             const problem = uncleanRun(warm);
             if (problem !== undefined) throw new Error(`${name} ${path} (warm-up): ${problem}\n${server.output.slice(-10).join('\n')}`);
           }
+          const cpuBefore = cpuTimeMs(server.pid);
           const result = await runLoad({ ...options, durationSeconds: settings.durationSeconds });
+          const cpuUsPerRequest = ((cpuTimeMs(server.pid) - cpuBefore) * 1000) / Math.max(1, result.requests);
           const problem = uncleanRun(result);
           if (problem !== undefined) throw new Error(`${name} ${path} round ${String(round)}: ${problem}\n${server.output.slice(-10).join('\n')}`);
-          runs.push({ round, target: name, path, ...result });
+          runs.push({ round, target: name, path, ...result, cpuUsPerRequest });
           console.log(
-            `round ${String(round)} ${name.padEnd(7)} /${path.padEnd(9)} ${int(result.rps).padStart(7)} req/s  p50 ${ms(result.p50Ms)}  p99 ${ms(result.p99Ms)}`,
+            `round ${String(round)} ${name.padEnd(8)} /${path.padEnd(9)} ${int(result.rps).padStart(7)} req/s  p50 ${ms(result.p50Ms)}  p99 ${ms(result.p99Ms)}  server CPU ${cpuUsPerRequest.toFixed(1)} µs/req`,
           );
         }
       } finally {
@@ -219,7 +245,7 @@ async function run(settings: Settings): Promise<Results> {
   }
   await tenant.close();
 
-  const env = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_COLD_STARTS', 'BENCH_TARGETS']
+  const env = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_COLD_STARTS', 'BENCH_TARGETS', 'BENCH_BASELINE_DIST', 'BENCH_BASE_ENV']
     .filter((name) => process.env[name] !== undefined)
     .map((name) => `${name}=${process.env[name] ?? ''} `)
     .join('');
@@ -240,6 +266,7 @@ interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly worstP99Ms: number;
+  readonly cpuUsPerRequest: number;
   readonly samples: number;
 }
 
@@ -251,6 +278,7 @@ function summarise(results: Results, target: TargetName, path: PathName): Summar
     p50Ms: median(runs.map((entry) => entry.p50Ms)),
     p99Ms: median(runs.map((entry) => entry.p99Ms)),
     worstP99Ms: Math.max(...runs.map((entry) => entry.p99Ms)),
+    cpuUsPerRequest: median(runs.map((entry) => entry.cpuUsPerRequest)),
     samples: runs.length,
   };
 }
@@ -277,6 +305,7 @@ export function render(results: Results): string {
         ms(summary.p50Ms),
         ms(summary.p99Ms),
         ms(summary.worstP99Ms),
+        `${summary.cpuUsPerRequest.toFixed(0)} µs`,
         target === 'peer' ? '1.00×' : ratio(summary.rps / peer),
         percent(summary.rps / ceiling),
       ]);
@@ -290,18 +319,19 @@ export function render(results: Results): string {
   ]);
 
   const api = (path: PathName) => summarise(results, 'api', path);
-  const check = (ok: boolean | undefined, text: string): string => `- ${ok === undefined ? '?' : ok ? 'met' : 'MISSED'}: ${text}`;
+  const known = (reference: number, ok: boolean): boolean | undefined => (Number.isFinite(reference) ? ok : undefined);
+  const check = (ok: boolean | undefined, text: string): string => `- ${ok === undefined ? 'not measured' : ok ? 'met' : 'MISSED'}: ${text}`;
   const peerRps = (path: PathName) => summarise(results, 'peer', path)?.rps ?? Number.NaN;
   const verdict: string[] = [];
   for (const path of ['protected', 'admin'] as const) {
     const summary = api(path);
     if (summary === undefined) continue;
-    verdict.push(check(summary.rps >= 6 * peerRps(path), `/${path} ≥ 6× the Express peer (${ratio(summary.rps / peerRps(path))})`));
-    verdict.push(check(summary.rps >= 0.6 * ceiling, `/${path} ≥ 60 % of the ceiling (${percent(summary.rps / ceiling)})`));
+    verdict.push(check(known(peerRps(path), summary.rps >= 6 * peerRps(path)), `/${path} ≥ 6× the Express peer (${ratio(summary.rps / peerRps(path))})`));
+    verdict.push(check(known(ceiling, summary.rps >= 0.6 * ceiling), `/${path} ≥ 60 % of the ceiling (${percent(summary.rps / ceiling)})`));
     verdict.push(check(summary.p99Ms < 10, `/${path} p99 < 10 ms (median ${ms(summary.p99Ms)}, worst run ${ms(summary.worstP99Ms)})`));
   }
   const publicSummary = api('public');
-  if (publicSummary !== undefined) verdict.push(check(publicSummary.rps >= 0.7 * ceiling, `/public ≥ 70 % of the ceiling (${percent(publicSummary.rps / ceiling)})`));
+  if (publicSummary !== undefined) verdict.push(check(known(ceiling, publicSummary.rps >= 0.7 * ceiling), `/public ≥ 70 % of the ceiling (${percent(publicSummary.rps / ceiling)})`));
   const rss = peakRss(results, 'api');
   if (Number.isFinite(rss)) verdict.push(check(rss < 120 * 1024 * 1024, `peak RSS < 120 MB (${mb(rss)}, 1 worker)`));
   const cold = median(results.coldStartsMs.api ?? []);
@@ -310,13 +340,27 @@ export function render(results: Results): string {
   const two = summarise(results, 'api-2w', 'protected')?.rps;
   if (one !== undefined && two !== undefined) verdict.push(check(two > one, `2 workers serve more than 1 (/protected ${int(one)} → ${int(two)} req/s, ${ratio(two / one)})`));
 
+  const base: string[] = [];
+  for (const path of ['public', 'protected', 'admin'] as const) {
+    const before = summarise(results, 'api-base', path);
+    const after = api(path);
+    if (before !== undefined && after !== undefined) {
+      base.push(
+        `- /${path}: api-base ${int(before.rps)} → api ${int(after.rps)} req/s (${ratio(after.rps / before.rps)}), ` +
+          `p99 ${ms(before.p99Ms)} → ${ms(after.p99Ms)}, server CPU ${before.cpuUsPerRequest.toFixed(1)} → ${after.cpuUsPerRequest.toFixed(1)} µs/req ` +
+          `(${percent(after.cpuUsPerRequest / before.cpuUsPerRequest - 1)})`,
+      );
+    }
+  }
+  if (base.length > 0) verdict.push('', 'Change against BENCH_BASELINE_DIST:', ...base);
+
   return [
     `Run ${results.startedAt} → ${results.finishedAt}: \`${results.command}\``,
     `Machine: ${String(host.nproc)} CPUs (${host.cpuModel}), Node ${host.node}, Linux ${host.kernel}.`,
     `Load: autocannon, ${String(settings.connections)} connections, ${String(settings.durationSeconds)} s per run after ${String(settings.warmupSeconds)} s warm-up, ` +
       `${String(settings.rounds)} interleaved rounds; medians over rounds. The load generator runs on the same 2 cores as the server.`,
     '',
-    table(['target', 'path', 'req/s', 'p50', 'p99', 'worst p99', 'vs peer', 'vs ceiling'], rows),
+    table(['target', 'path', 'req/s', 'p50', 'p99', 'worst p99', 'server CPU/req', 'vs peer', 'vs ceiling'], rows),
     '',
     table(['target', 'cold start (median)', 'cold starts (ms)', 'peak RSS'], serverRows),
     '',

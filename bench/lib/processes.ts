@@ -217,3 +217,19 @@ export function sampleMemory(pid: number, intervalMs = 200): MemorySampler {
     },
   };
 }
+
+/** User + system CPU time in ms of `pid` and its descendants so far (Linux clock ticks of 10 ms). */
+export function cpuTimeMs(pid: number): number {
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${String(member)}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command name: state(0) ppid(1) ... utime(11) stime(12).
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return ticks * 10;
+}

@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:profile`: CPU profile of the API under load. Builds dist, starts a dev tenant on
+ * 127.0.0.1, runs `node --cpu-prof dist/server.js` (production settings, as in the bench), drives
+ * PROFILE_PATH (protected) with 50 connections for PROFILE_DURATION seconds (10), stops the
+ * server (the profile is written on exit) and prints self time by module and by function.
+ * `--startup` profiles only start-up: spawn to the first 200 from /public.
+ * Profiles are kept in bench/results/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SelfTime, summariseProfile } from './lib/cpuprofile.js';
+import { table } from './lib/format.js';
+import { runLoad, uncleanRun } from './lib/load.js';
+import { freePort, installCleanup, onExit, startServer } from './lib/processes.js';
+import { startBenchTenant } from './lib/tenant.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const startup = process.argv.includes('--startup');
+const duration = Math.min(120, Math.max(1, Number(process.env.PROFILE_DURATION ?? 10)));
+const path = process.env.PROFILE_PATH ?? 'protected';
+if (!['public', 'protected', 'admin'].includes(path)) throw new Error('PROFILE_PATH must be public, protected or admin');
+
+async function main(): Promise<void> {
+  installCleanup();
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const tenant = await startBenchTenant();
+  const profileDir = join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(profileDir, { recursive: true });
+  const cwd = mkdtempSync(join(tmpdir(), 'hello-api-profile-cwd-'));
+  onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
+  const port = await freePort();
+  const server = await startServer({
+    name: 'api',
+    args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(ROOT, 'dist', 'server.js')],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      AUTH0_DOMAIN: tenant.tenant.url,
+      AUTH0_AUDIENCE: tenant.audience,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    },
+    port,
+    cwd,
+    readyPath: '/api/messages/public',
+  });
+  if (!startup) {
+    const token = path === 'admin' ? tenant.adminToken : tenant.userToken;
+    const result = await runLoad({
+      url: `${server.baseUrl}/api/messages/${path}`,
+      connections: 50,
+      durationSeconds: duration,
+      ...(path !== 'public' && { headers: { authorization: `Bearer ${token}` } }),
+    });
+    const problem = uncleanRun(result);
+    if (problem !== undefined) throw new Error(`load run not clean: ${problem}`);
+    console.log(`/${path}: ${result.rps.toFixed(0)} req/s under the profiler (slower than without it)`);
+  }
+  await server.stop();
+  await tenant.close();
+  // The profile is written as the process exits; give the file system a moment.
+  let files: string[] = [];
+  for (let i = 0; i < 50 && files.length === 0; i += 1) {
+    files = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile'));
+    if (files.length === 0) await sleep(100);
+  }
+  const file = files[0];
+  if (file === undefined) throw new Error(`no .cpuprofile written in ${profileDir}`);
+  const summary = summariseProfile(join(profileDir, file), 15);
+  const rows = (entries: readonly SelfTime[]) =>
+    entries.map((entry) => [entry.name, `${entry.ms.toFixed(0)} ms`, `${(entry.share * 100).toFixed(1)} %`]);
+  console.log(`\n${join(profileDir, file)}: ${(summary.totalMs / 1000).toFixed(1)} s profiled, ${(summary.idleMs / 1000).toFixed(1)} s idle\n`);
+  console.log(table(['module (self time)', 'ms', 'share of busy'], rows(summary.byModule)));
+  console.log();
+  console.log(table(['function (self time)', 'ms', 'share of busy'], rows(summary.byFunction)));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`PROFILE FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
