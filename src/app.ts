@@ -68,8 +68,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorateRequest('accessToken', null);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    // These routes take no body; refuse one rather than read it.
+    // These routes take no body; refuse one rather than read it, and close the connection so
+    // the unread body is not drained until the request timeout.
     if (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0) {
+      reply.header('connection', 'close');
       done(new BadRequestError('Request bodies are not accepted'));
       return;
     }

@@ -144,9 +144,12 @@ describe('no request bodies on these GET routes', () => {
 
   it('400 for a chunked body that never ends, without waiting for it', async () => {
     const head = 'GET /api/messages/public HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const started = Date.now();
     const response = await exchange(port, [head, 'ffff\r\n', 'x'.repeat(1024)], 3_000);
     assert.equal(response.status, 400);
     assert.deepEqual(JSON.parse(response.body), { message: 'Request bodies are not accepted' });
+    assert.ok(response.closed, 'the connection is closed instead of draining the body');
+    assert.ok(Date.now() - started < 2_500, 'closed before the exchange deadline');
   });
 
   it('400 for a Content-Length body', async () => {
