@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type DevTenantConfig } from '../../config/config.js';
-import { loadConfig } from '../../config/env-file.js';
 import { formatDuration } from '../banner.js';
 import { retiredKeyGraceSeconds, rotateSigningKey, signingKeysFilePath, SigningKeysFileError } from '../signing-keys.js';
+import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';
 
 /**
  * `npm run dev-tenant:rotate-key`: replaces the dev tenant's signing key, as a key rotation
@@ -13,37 +12,18 @@ const USAGE = `Usage: npm run dev-tenant:rotate-key
 
 Creates a new signing key for the dev tenant; the previous one stays published for a grace period.`;
 
-function printError(message: string): void {
-  process.stderr.write(`dev-tenant:rotate-key: ${message}\n`);
-}
-
-async function main(args: readonly string[]): Promise<number> {
+async function main(args: readonly string[]): Promise<void> {
   let help: boolean;
   try {
     help = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, strict: true }).values.help === true;
   } catch (error) {
-    printError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
+    throw usageError(error, USAGE);
   }
   if (help) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return;
   }
-
-  let config: DevTenantConfig | null;
-  try {
-    config = loadConfig().devTenant;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      printError(error.message);
-      return 1;
-    }
-    throw error;
-  }
-  if (config === null) {
-    printError('AUTH0_DOMAIN is set, so there is no dev tenant: rotate keys in the Auth0 dashboard (Settings > Signing Keys).');
-    return 1;
-  }
+  const config = loadDevTenantConfig('rotate keys in the Auth0 dashboard (Settings > Signing Keys).');
 
   const now = new Date();
   const grace = formatDuration(retiredKeyGraceSeconds(config.tokenLifetimeSeconds));
@@ -51,10 +31,7 @@ async function main(args: readonly string[]): Promise<number> {
   try {
     keys = await rotateSigningKey(config.keysDir, now, retiredKeyGraceSeconds(config.tokenLifetimeSeconds));
   } catch (error) {
-    if (error instanceof SigningKeysFileError) {
-      printError(error.message);
-      return 1;
-    }
+    if (error instanceof SigningKeysFileError) throw new CliError(error.message, 1);
     throw error;
   }
   const previous = keys.all.find((key) => key.retiredAt?.getTime() === now.getTime());
@@ -73,7 +50,6 @@ async function main(args: readonly string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runCli('dev-tenant:rotate-key', main);

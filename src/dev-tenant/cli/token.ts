@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type DevTenantConfig } from '../../config/config.js';
-import { loadConfig } from '../../config/env-file.js';
+import type { DevTenantConfig } from '../../config/config.js';
 import { formatDuration } from '../banner.js';
 import { findDevTenantClient } from '../client-credentials.js';
 import { type ClientCredentials, requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
+import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';
 
 /**
  * `npm run -s token [-- --admin]`: asks the running dev tenant for an access token.
@@ -32,18 +32,11 @@ const OPTIONS = {
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-/** A usage mistake: exit 2 like other command-line tools. */
-class UsageError extends Error {}
-
-function printError(message: string): void {
-  process.stderr.write(`token: ${message}\n`);
-}
-
 function credentialsFor(flags: Flags, config: DevTenantConfig): { credentials: ClientCredentials; label: string } {
   const audience = flags.audience ?? config.audience;
   const clientId = flags['client-id'];
   if (clientId === undefined) {
-    if (flags['client-secret'] !== undefined) throw new UsageError('--client-secret needs --client-id');
+    if (flags['client-secret'] !== undefined) throw new CliError(`--client-secret needs --client-id\n\n${USAGE}`, 2);
     const client = findDevTenantClient(config, flags.admin === true);
     const permissions = client.permissions.length > 0 ? client.permissions.join(' ') : 'none';
     return {
@@ -51,71 +44,46 @@ function credentialsFor(flags: Flags, config: DevTenantConfig): { credentials: C
       label: `${client.name} (permissions: ${permissions})`,
     };
   }
-  if (flags.admin === true) throw new UsageError('use either --admin or --client-id, not both');
+  if (flags.admin === true) throw new CliError(`use either --admin or --client-id, not both\n\n${USAGE}`, 2);
   const clientSecret = flags['client-secret'] ?? config.clients.find((client) => client.clientId === clientId)?.clientSecret;
   if (clientSecret === undefined) {
-    throw new UsageError(`client "${clientId}" is not in the dev tenant config; pass --client-secret too`);
+    throw new CliError(`client "${clientId}" is not in the dev tenant config; pass --client-secret too\n\n${USAGE}`, 2);
   }
   return { credentials: { clientId, clientSecret, audience }, label: `client ${clientId}` };
 }
 
-async function main(args: readonly string[]): Promise<number> {
+async function main(args: readonly string[]): Promise<void> {
   let flags: Flags;
   try {
     flags = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    printError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    return 2;
+    throw usageError(error, USAGE);
   }
   if (flags.help === true) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return;
   }
+  const config = loadDevTenantConfig(
+    'get a token from your Auth0 tenant instead (Dashboard > Applications > APIs > your API > Test).',
+  );
+  const request = credentialsFor(flags, config);
 
-  let config: DevTenantConfig | null;
+  let response;
   try {
-    config = loadConfig().devTenant;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      printError(error.message);
-      return 1;
-    }
-    throw error;
-  }
-  if (config === null) {
-    printError('AUTH0_DOMAIN is set, so there is no dev tenant: get a token from your Auth0 tenant instead (Dashboard > Applications > APIs > your API > Test).');
-    return 1;
-  }
-
-  let request: ReturnType<typeof credentialsFor>;
-  try {
-    request = credentialsFor(flags, config);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    printError(`${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-
-  try {
-    const response = await requestToken(config.url, request.credentials, flags.form === true ? 'form' : 'json');
-    process.stderr.write(
-      `Access token for ${request.label}, valid ${formatDuration(response.expires_in)}.\n` +
-        'Use it as: curl -H "authorization: Bearer $TOKEN" ... after TOKEN=$(npm run -s token' +
-        `${flags.admin === true ? ' -- --admin' : ''})\n`,
-    );
-    process.stdout.write(`${response.access_token}\n`);
-    return 0;
+    response = await requestToken(config.url, request.credentials, flags.form === true ? 'form' : 'json');
   } catch (error) {
     if (error instanceof TenantUnreachableError) {
-      printError(`no dev tenant answers at ${config.url}: is the API running? start it with npm start`);
-      return 1;
+      throw new CliError(`no dev tenant answers at ${config.url}: is the API running? start it with npm start`, 1);
     }
-    if (error instanceof TokenRequestError) {
-      printError(error.message);
-      return 1;
-    }
+    if (error instanceof TokenRequestError) throw new CliError(error.message, 1);
     throw error;
   }
+  process.stderr.write(
+    `Access token for ${request.label}, valid ${formatDuration(response.expires_in)}.\n` +
+      'Use it as: curl -H "authorization: Bearer $TOKEN" ... after TOKEN=$(npm run -s token' +
+      `${flags.admin === true ? ' -- --admin' : ''})\n`,
+  );
+  process.stdout.write(`${response.access_token}\n`);
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runCli('token', main);

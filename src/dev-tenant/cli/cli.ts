@@ -1,0 +1,43 @@
+import { ConfigError, type DevTenantConfig } from '../../config/config.js';
+import { loadConfig } from '../../config/env-file.js';
+
+/**
+ * What the dev tenant's command-line tools share: a failure the user can act on is one line on
+ * stderr (`<command>: <message>`) and an exit code (2 for a usage mistake, 1 otherwise), never a
+ * stack trace.
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(message: string, readonly exitCode: 1 | 2) {
+    super(message);
+  }
+}
+
+/** A usage mistake: the message, then the usage text; exit 2 like other command-line tools. */
+export function usageError(error: unknown, usage: string): CliError {
+  return new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`, 2);
+}
+
+/** The dev tenant's config from `.env` and the environment; CliError when there is none. */
+export function loadDevTenantConfig(whenAuth0DomainIsSet: string): DevTenantConfig {
+  let config: DevTenantConfig | null;
+  try {
+    config = loadConfig().devTenant;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 1);
+    throw error;
+  }
+  if (config === null) throw new CliError(`AUTH0_DOMAIN is set, so there is no dev tenant: ${whenAuth0DomainIsSet}`, 1);
+  return config;
+}
+
+/** Runs a command's main, turning CliError into its line on stderr and its exit code. */
+export async function runCli(command: string, main: (args: readonly string[]) => Promise<void>): Promise<void> {
+  try {
+    await main(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    process.stderr.write(`${command}: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  }
+}
