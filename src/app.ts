@@ -26,7 +26,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
- * Builds the API. A request flows: request id + logging -> security headers -> CORS ->
+ * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
  * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -66,6 +66,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   app.decorateRequest('accessToken', null);
+  // First, so that every answer, errors from the hooks below included, carries them.
+  registerSecurityHeaders(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // These routes take no body; refuse one rather than read it, and close the connection so
@@ -78,7 +80,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
   registerErrorHandling(app);
-  await registerSecurityHeaders(app);
   await registerCors(app, config.clientOriginUrl);
   await app.register(healthRoutes, { keySet });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });

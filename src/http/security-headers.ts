@@ -20,10 +20,9 @@ export const SECURITY_HEADERS = Object.freeze({
   'cache-control': 'no-store',
 });
 
-export function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(SECURITY_HEADERS);
     done();
   });
-  return Promise.resolve();
 }

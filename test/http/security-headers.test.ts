@@ -19,16 +19,17 @@ const EXPECTED = {
 };
 
 describe('security headers', () => {
-  const requests: [string, string, string][] = [
+  const requests: [string, string, string, string?][] = [
+    ['GET', '/api/messages/public', 'a refused request body', '{"a":1}'],
     ['GET', '/api/messages/public', 'a success'],
     ['GET', '/api/messages/protected', 'a 401'],
     ['GET', '/nowhere', 'a 404'],
     ['POST', '/api/messages/public', 'a 405'],
     ['GET', '/healthz', 'a health check'],
   ];
-  for (const [method, url, what] of requests) {
+  for (const [method, url, what, payload] of requests) {
     it(`are on ${what} (${method} ${url})`, async () => {
-      const response = await app.inject({ method: method as 'GET', url });
+      const response = await app.inject({ method: method as 'GET', url, ...(payload === undefined ? {} : { payload }) });
       for (const [name, value] of Object.entries(EXPECTED)) {
         assert.equal(response.headers[name], value, name);
       }
