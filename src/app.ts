@@ -9,7 +9,7 @@ import { healthRoutes } from './health/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerCors } from './http/cors.js';
 import { loggerOptions, requestIdFor } from './http/logging.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
+import { SECURITY_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { messageRoutes } from './messages/routes.js';
 
 export interface AppOptions {
@@ -26,7 +26,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
- * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
+ * Builds the API. A request flows: request id + logging -> security headers -> CORS -> no-body check ->
  * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -42,8 +42,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     return503OnClosing: false,
     // `/api/messages/public/` is the same resource; answering it beats a surprising 404.
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors before routing (a URL that does not decode): no hook has run, so add their headers here.
     frameworkErrors: (error, request, reply) => {
-      sendError(error, request, reply);
+      sendError(error, request, reply.headers(SECURITY_HEADERS).header('x-request-id', request.id));
     },
   });
 
@@ -65,9 +66,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
 
-  app.decorateRequest('accessToken', null);
-  // First, so that every answer, errors from the hooks below included, carries them.
+  // Security headers and CORS first, so every answer, refusals by the hook below included, has them.
   registerSecurityHeaders(app);
+  await registerCors(app, config.clientOriginUrl);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // These routes take no body; refuse one rather than read it, and close the connection so
@@ -80,7 +81,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
   registerErrorHandling(app);
-  await registerCors(app, config.clientOriginUrl);
   await app.register(healthRoutes, { keySet });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });
   return app;

@@ -2,14 +2,7 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import { InsufficientPermissionError } from '../errors/http-errors.js';
 import { extractBearerToken } from './bearer-token.js';
 import { hasPermission } from './permissions.js';
-import type { AccessTokenClaims, TokenVerifier } from './token-verifier.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Claims of the verified access token; set on routes guarded by `authorize`. */
-    accessToken: AccessTokenClaims | null;
-  }
-}
+import type { TokenVerifier } from './token-verifier.js';
 
 /**
  * An onRequest hook that lets the request through only with a valid access token and, when
@@ -21,6 +14,5 @@ export function authorize(verifier: TokenVerifier, permission?: string): onReque
     if (permission !== undefined && !hasPermission(claims, permission)) {
       throw new InsufficientPermissionError(permission);
     }
-    request.accessToken = claims;
   };
 }

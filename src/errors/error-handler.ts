@@ -5,21 +5,38 @@ import { HttpError, InvalidTokenError, MethodNotAllowedError, NotFoundError } fr
 /**
  * The one place errors become responses. Every body is `{"message": "..."}`:
  * - HttpError (our closed set): its status, message and headers;
- * - Fastify's own 4xx (bad URL, unsupported media type, body too large...): the status and the
- *   standard reason phrase (or the schema validation message, which names only the field);
+ * - Fastify's own 4xx (a URL that does not decode...): the status and the standard reason phrase;
  * - anything else: 500 "Internal Server Error"; the error itself goes to the log only.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // The GET routes, collected as they are declared, so the not-found handler can tell "wrong
+  // method" (405) from "no such route" (404) without routing the raw URL again: the router would
+  // read an attacker's path as a route pattern (":x(" throws, and costs regex work).
+  const getPaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    if ([route.method].flat().includes('GET')) getPaths.add(withoutTrailingSlash(route.url));
+  });
+
   app.setErrorHandler((error: FastifyError | Error, request, reply) => sendError(error, request, reply));
 
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?', 1)[0] ?? '/';
-    // Known route, other method: 405 with Allow, instead of Fastify's default 404.
-    const error = app.hasRoute({ method: 'GET', url: path })
-      ? new MethodNotAllowedError(['GET', 'HEAD'])
-      : new NotFoundError();
+    const path = withoutTrailingSlash(decodedPath(request.url));
+    const error = getPaths.has(path) ? new MethodNotAllowedError(['GET', 'HEAD']) : new NotFoundError();
     return sendError(error, request, reply);
   });
+}
+
+function decodedPath(url: string): string {
+  const path = url.split('?', 1)[0] ?? '/';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -34,9 +51,9 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
 
   const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const message = 'validation' in error ? error.message : STATUS_CODES[status];
-    request.log.info({ code: 'code' in error ? error.code : undefined }, error.message);
-    return reply.code(status).send({ message: message ?? 'Bad Request' });
+    // Only the code: Fastify's messages can quote the URL, query string (and any token in it) included.
+    request.log.info({ code: 'code' in error ? error.code : undefined, status }, 'client error');
+    return reply.code(status).send({ message: STATUS_CODES[status] ?? 'Bad Request' });
   }
 
   request.log.error({ err: error }, 'unexpected error');

@@ -1,6 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+// Written once: the same security headers as every other response, as raw header lines.
+const SECURITY_HEADER_LINES = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
 
 /**
  * Answers what Node's HTTP parser refuses before Fastify ever sees a request: headers over
@@ -24,8 +30,7 @@ export function clientErrorHandler(this: FastifyInstance, error: ConnectionError
       `HTTP/1.1 ${status} ${reason}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Cache-Control: no-store\r\n' +
-        'X-Content-Type-Options: nosniff\r\n' +
+        SECURITY_HEADER_LINES +
         'Connection: close\r\n\r\n' +
         body,
     );

@@ -4,5 +4,3 @@ export const MESSAGES = {
   protected: 'The API successfully validated your access token.',
   admin: 'The API successfully recognized you as an admin.',
 } as const;
-
-export type MessageKind = keyof typeof MESSAGES;

@@ -43,6 +43,14 @@ describe('CORS', () => {
     assert.equal(response.body, '');
   });
 
+  it('names the client origin on refusals too, so the SPA sees the 400 and not a CORS failure', async () => {
+    const response = await app.inject({
+      method: 'GET', url: '/api/messages/public', headers: { origin: CLIENT }, payload: '{"a":1}',
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.headers['access-control-allow-origin'], CLIENT);
+  });
+
   it('does not allow credentials (tokens travel in headers, not cookies)', async () => {
     const response = await preflight('/api/messages/protected', CLIENT);
     assert.equal(response.headers['access-control-allow-credentials'], undefined);

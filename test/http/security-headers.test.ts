@@ -21,6 +21,7 @@ const EXPECTED = {
 describe('security headers', () => {
   const requests: [string, string, string, string?][] = [
     ['GET', '/api/messages/public', 'a refused request body', '{"a":1}'],
+    ['GET', '/api/messages/%zz', 'a URL that does not decode'],
     ['GET', '/api/messages/public', 'a success'],
     ['GET', '/api/messages/protected', 'a 401'],
     ['GET', '/nowhere', 'a 404'],

@@ -165,6 +165,21 @@ describe('routing and errors', () => {
     });
   }
 
+  // The raw path must never be read as a route pattern: ":x(" and "*" in the middle made the
+  // router throw (a 500) and cost regex work per request.
+  for (const url of ['/:a(', '/*:(', '/api/messages/:x(', `/${'(a)'.repeat(500)}:a(`]) {
+    it(`404, never 500, for the pattern-like path ${url.slice(0, 30)}`, async () => {
+      for (const method of ['GET', 'POST'] as const) {
+        assertError(await app.inject({ method, url }), 404, 'Not Found');
+      }
+    });
+  }
+
+  it('405 for a percent-encoded known path with another method', async () => {
+    const response = await app.inject({ method: 'POST', url: '/api/messages/%70ublic/' });
+    assertError(response, 405, 'Method Not Allowed');
+  });
+
   it('400 for a request body on these GET routes', async () => {
     const response = await app.inject({
       method: 'GET',
