@@ -10,9 +10,10 @@ import { type CryptoKey, type JWK, importJWK } from 'jose';
  *   request per cooldown window.
  * - After a failed fetch, the next one waits `retryDelayMs`, doubling up to `maxRetryDelayMs`;
  *   callers that need keys meanwhile get KeySetUnavailable at once instead of hanging.
- * - Keys older than `refreshIntervalMs` are refreshed in the background while still used
- *   (stale-while-revalidate). If refreshes keep failing, the last good keys are honoured until
- *   `maxStaleMs` after they were fetched, then refused.
+ * - Keys older than `refreshIntervalMs` are refreshed by the next request that needs them, which
+ *   waits for the fetch: a key removed from the JWKS is trusted at most `refreshIntervalMs` after
+ *   the last fetch. If that refresh fails, the last good keys keep answering while retries run in
+ *   the background (stale-while-revalidate), until `maxStaleMs` after they were fetched.
  */
 export interface KeySetOptions {
   readonly jwksUri: string;
@@ -92,9 +93,13 @@ export class RemoteKeySet {
     return this.#usableKeys() !== undefined;
   }
 
-  /** True if `kid` is among the usable keys; lets caches drop entries whose key has left. */
-  hasKid(kid: string): boolean {
-    return this.#usableKeys()?.byKid.has(kid) ?? false;
+  /**
+   * True if `kid` is among keys fetched less than `refreshIntervalMs` ago: what a cache of verified
+   * tokens may trust without going through `lookup` (which refreshes keys that are due).
+   */
+  hasFreshKid(kid: string): boolean {
+    const keys = this.#keys;
+    return keys !== undefined && this.#now() - keys.fetchedAt < this.#options.refreshIntervalMs && keys.byKid.has(kid);
   }
 
   /** Called with the new set of kids after each successful fetch. */
@@ -112,14 +117,19 @@ export class RemoteKeySet {
   async lookup(kid: string): Promise<KeyLookup> {
     const now = this.#now();
     let keys = this.#usableKeys();
-    if (keys === undefined) {
-      if (now >= this.#nextAttemptAt) await this.#refresh();
-      keys = this.#usableKeys();
-      if (keys === undefined) return this.#unavailable();
-    } else if (now - keys.fetchedAt >= this.#options.refreshIntervalMs && now >= this.#nextAttemptAt) {
-      // Stale but usable: answer with what we have, refresh for the next requests.
-      void this.#refresh();
+    const due = keys === undefined || now - keys.fetchedAt >= this.#options.refreshIntervalMs;
+    if (due && now >= this.#nextAttemptAt) {
+      if (keys === undefined || this.#consecutiveFailures === 0) {
+        // No keys, or the first try of a refresh: wait for it, so a key the tenant removed is
+        // trusted at most `refreshIntervalMs` after the last fetch.
+        await this.#refresh();
+      } else {
+        // The tenant is already failing: keep answering with the last good keys, retry behind.
+        void this.#refresh();
+      }
     }
+    keys = this.#usableKeys();
+    if (keys === undefined) return this.#unavailable();
 
     const key = keys.byKid.get(kid);
     if (key !== undefined) return { status: 'found', key };

@@ -63,7 +63,7 @@ export function createTokenVerifier(options: {
     async verify(token) {
       const at = now();
       const cached = cache?.get(token, at, toleranceMs);
-      if (cached !== undefined && keySet.hasKid(cached.kid)) return cached.claims;
+      if (cached !== undefined && keySet.hasFreshKid(cached.kid)) return cached.claims;
 
       let result;
       try {

@@ -181,20 +181,41 @@ describe('RemoteKeySet', () => {
     const { keySet } = keySetWithClock();
     assert.equal((await keySet.lookup('key-a')).status, 'found');
     for (const kid of ['enc', 'hs', 'private']) {
-      assert.equal(keySet.hasKid(kid), false, kid);
+      assert.equal(keySet.hasFreshKid(kid), false, kid);
     }
   });
 
-  it('keeps using stale keys while refreshing in the background, up to maxStaleMs', async () => {
+  it('refreshes keys that are due before answering, so a removed key is refused after refreshIntervalMs', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000 });
+    await keySet.lookup('key-a');
+    assert.equal(keySet.hasFreshKid('key-a'), true);
+    server.behaviour = { kind: 'json', body: { keys: [keyB] } };
+    clock.now += 59_000;
+    assert.equal(keySet.hasFreshKid('key-a'), true);
+    assert.equal((await keySet.lookup('key-a')).status, 'found', 'not due yet: no fetch');
+    assert.equal(server.requests, 1);
+    clock.now += 1_000;
+    assert.equal(keySet.hasFreshKid('key-a'), false, 'caches stop trusting keys that are due');
+    assert.equal((await keySet.lookup('key-a')).status, 'unknown-kid', 'the removed key is refused at once');
+    assert.equal(server.requests, 2);
+  });
+
+  it('keeps using stale keys while the tenant fails, retrying behind, up to maxStaleMs', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, maxStaleMs: 600_000, retryDelayMs: 1_000 });
     await keySet.lookup('key-a');
     server.behaviour = { kind: 'raw', status: 503, body: 'down' };
     clock.now += 120_000;
-    assert.equal((await keySet.lookup('key-a')).status, 'found', 'stale keys still serve');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let the background refresh fail
+    assert.equal((await keySet.lookup('key-a')).status, 'found', 'the refresh failed: stale keys still serve');
     assert.equal(server.requests, 2);
-    clock.now += 479_000; // 599 s after the last good fetch
+    clock.now += 1_000; // past the back-off: the retry runs behind, the answer does not wait for it
+    server.behaviour = { kind: 'hang' };
+    const started = Date.now();
+    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.ok(Date.now() - started < 1_000, 'did not wait for the hanging retry');
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    clock.now += 478_000; // 599 s after the last good fetch
     assert.equal((await keySet.lookup('key-a')).status, 'found');
     clock.now += 2_000; // past maxStaleMs
     assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
@@ -211,6 +232,6 @@ describe('RemoteKeySet', () => {
     clock.now += 31_000;
     await keySet.lookup('key-b');
     assert.deepEqual(seen, [['key-a'], ['key-b']]);
-    assert.equal(keySet.hasKid('key-a'), false);
+    assert.equal(keySet.hasFreshKid('key-a'), false);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { RemoteKeySet } from '../../src/auth/key-set.js';
+import { type KeySetOptions, RemoteKeySet } from '../../src/auth/key-set.js';
 import { TokenCache } from '../../src/auth/token-cache.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
 import { authConfigFor } from '../../src/config/config.js';
@@ -29,12 +29,12 @@ before(async () => {
 after(() => server.close());
 
 /** A verifier with a cache and a fake clock (seconds), over the JWKS server. */
-function setup(cacheConfig = { maxEntries: 100, maxAgeSeconds: 300 }) {
+function setup(cacheConfig = { maxEntries: 100, maxAgeSeconds: 300 }, keySetOptions: Partial<KeySetOptions> = {}) {
   server.behaviour = { kind: 'json', body: { keys: [oldKey.jwk] } };
   const clock = { ms: Date.now() };
   const now = () => clock.ms;
   const auth = authConfigFor(server.url, AUDIENCE);
-  const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now, unknownKidCooldownMs: 0 });
+  const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now, unknownKidCooldownMs: 0, ...keySetOptions });
   const cache = TokenCache.create(cacheConfig);
   const verifier = createTokenVerifier({ auth, keySet, cache, now });
   const sign = (key: TestKey, claims: Record<string, unknown> = {}) => {
@@ -77,6 +77,17 @@ describe('createTokenVerifier', () => {
     server.behaviour = { kind: 'json', body: { keys: [newKey.jwk] } };
     await verifier.verify(await sign(newKey)); // unknown kid: the key set refreshes
     await assert.rejects(verifier.verify(oldToken), InvalidTokenError);
+  });
+
+  it('refuses a cached token once its key has left the JWKS and the keys were due for refresh', async () => {
+    const { verifier, sign, clock } = setup(undefined, { refreshIntervalMs: 30_000 });
+    const token = await sign(oldKey);
+    await verifier.verify(token);
+    server.behaviour = { kind: 'json', body: { keys: [newKey.jwk] } };
+    clock.ms += 29_000;
+    await verifier.verify(token); // keys not due yet: still trusted
+    clock.ms += 1_000;
+    await assert.rejects(verifier.verify(token), InvalidTokenError);
   });
 
   it('does not cache a token past the configured maximum age', async () => {
