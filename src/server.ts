@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
-import { type DevTenant, startDevTenant } from './dev-tenant/tenant.js';
+import type { DevTenant } from './dev-tenant/tenant.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
@@ -19,13 +19,16 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function listenFailure(error: unknown, variable: string, port: number): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return `${variable} ${port} is already in use; stop the other process or choose another port`;
-  if (code === 'EACCES') return `${variable} ${port} needs privileges this process does not have; choose a port above 1023`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `HOST cannot be bound on this machine`;
-  // Not a socket problem (e.g. an unreadable keys file): its own message already says what is wrong.
-  return error instanceof Error ? error.message : `could not listen on ${variable} ${port}: ${String(error)}`;
+/** One line for a failure to start: what a socket error means for `variable`, else the error's own message. */
+function startFailure(error: unknown, variable: string, port: number): string {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (syscall === 'listen' || syscall === 'bind' || syscall === 'getaddrinfo') {
+    if (code === 'EADDRINUSE') return `${variable} ${port} is already in use; stop the other process or choose another port`;
+    if (code === 'EACCES') return `${variable} ${port} needs privileges this process does not have; choose a port above 1023`;
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return 'HOST cannot be bound on this machine';
+    return `could not listen on ${variable} ${port} (${code ?? 'unknown error'})`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 function onShutdownSignal(shutdown: () => Promise<void>): void {
@@ -48,10 +51,17 @@ function onShutdownSignal(shutdown: () => Promise<void>): void {
 
 async function startDevTenantOrExit(config: Config): Promise<DevTenant | null> {
   if (config.devTenant === null) return null;
+  // Loaded only in dev tenant mode: a production start does not pay for it.
+  const { startDevTenant } = await import('./dev-tenant/tenant.js');
   try {
     return await startDevTenant(config.devTenant);
   } catch (error) {
-    return fail(listenFailure(error, 'DEV_TENANT_PORT', config.devTenant.port));
+    const { syscall } = error as NodeJS.ErrnoException;
+    // A file-system error (mkdir, open...) comes from the keys folder.
+    if (typeof syscall === 'string' && !['listen', 'bind', 'getaddrinfo'].includes(syscall)) {
+      return fail(`DEV_TENANT_KEYS_DIR ${config.devTenant.keysDir} cannot be used: ${(error as Error).message}`);
+    }
+    return fail(startFailure(error, 'DEV_TENANT_PORT', config.devTenant.port));
   }
 }
 
@@ -68,7 +78,7 @@ async function serveApi(config: Config): Promise<() => Promise<void>> {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();
-    fail(listenFailure(error, 'PORT', config.port));
+    fail(startFailure(error, 'PORT', config.port));
   }
   return () => app.close();
 }

@@ -181,6 +181,15 @@ describe('start-up refusals', () => {
     }
   });
 
+  it('stops with one clear line naming DEV_TENANT_KEYS_DIR when the folder cannot be made', async () => {
+    const file = join(keysDir, 'not-a-folder');
+    await writeFile(file, 'x');
+    const server = await startServerProcess({ DEV_TENANT_KEYS_DIR: join(file, 'keys'), DEV_TENANT_PORT: String(await freePort()), PORT: String(await freePort()) });
+    assert.equal(await server.exited, 1);
+    assert.match(server.stderr.trim(), /not-a-folder\/keys\/signing-keys.json cannot be read \(ENOTDIR\); check DEV_TENANT_KEYS_DIR$/);
+    assert.equal(server.stderr.trim().split('\n').length, 1);
+  });
+
   it('stops with one clear line when PORT is taken', async () => {
     const port = await freePort();
     const blocker = await startServerProcess({

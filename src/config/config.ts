@@ -89,7 +89,7 @@ function integer(min: number, max: number, fallback: number) {
     if (value === undefined) return fallback;
     const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
     return parsed;
@@ -108,10 +108,10 @@ const auth0Domain = optionalString.transform((value, ctx) => {
   try {
     url = new URL(hasScheme ? value : `https://${value}`);
   } catch {
-    return fail(`must be a host name like tenant.us.auth0.com, got "${value}"`);
+    return fail(`must be a host name like tenant.us.auth0.com, got ${JSON.stringify(value)}`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return fail(`must use https://, got "${url.protocol}"`);
+    return fail(`must use https://, got ${JSON.stringify(url.protocol)}`);
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     return fail('may use plain http:// only for a loopback host (localhost, 127.0.0.1, ::1); use https://');
@@ -138,13 +138,13 @@ const clientOrigin = optionalString.transform((value, ctx) => {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    ctx.addIssue({ code: 'custom', message: `must be an origin like http://localhost:4040, got "${value}"` });
+    ctx.addIssue({ code: 'custom', message: `must be an origin like http://localhost:4040, got ${JSON.stringify(value)}` });
     return z.NEVER;
   }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     ctx.addIssue({
       code: 'custom',
-      message: `must be an origin (scheme, host, optional port) without a path, got "${value}"`,
+      message: `must be an origin (scheme, host, optional port) without a path, got ${JSON.stringify(value)}`,
     });
     return z.NEVER;
   }
@@ -161,7 +161,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: optionalString.transform((value, ctx) => {
     const level = (value ?? 'info').toLowerCase();
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-      ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}, got "${value ?? ''}"` });
+      ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value ?? '')}` });
       return z.NEVER;
     }
     return level as LogLevel;
@@ -219,7 +219,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     origin = vars.AUTH0_DOMAIN;
     apiAudience = vars.AUTH0_AUDIENCE;
   } else {
-    if (vars.NODE_ENV === 'production') {
+    if (vars.NODE_ENV?.toLowerCase() === 'production') {
       throw new ConfigError(
         'Invalid configuration: AUTH0_DOMAIN is required when NODE_ENV=production (the embedded dev tenant is for local use only)',
       );
@@ -249,6 +249,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
         },
       ],
     };
+    if (vars.PORT === vars.DEV_TENANT_PORT) {
+      throw new ConfigError(`Invalid configuration: DEV_TENANT_PORT must differ from PORT (both are ${vars.PORT})`);
+    }
     if (devTenant.clients[0]?.clientId === devTenant.clients[1]?.clientId) {
       throw new ConfigError(
         'Invalid configuration: DEV_TENANT_ADMIN_CLIENT_ID must differ from DEV_TENANT_CLIENT_ID',

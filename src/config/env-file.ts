@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { type Config, parseConfig } from './config.js';
+import { type Config, ConfigError, parseConfig } from './config.js';
 
 /**
  * Reads `.env` if present. Real environment variables win over the file, as with
@@ -12,8 +12,9 @@ export function readEnvFile(path: string): Record<string, string> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new ConfigError(`Invalid configuration: ${path} cannot be read (${code ?? String(error)})`);
   }
   return parseEnv(text) as Record<string, string>;
 }

@@ -88,6 +88,7 @@ const KeysFileSchema = z
 type StoredKey = z.infer<typeof StoredKeySchema>;
 type KeysFile = z.infer<typeof KeysFileSchema>;
 
+/** The file's content is bad: deleting it (a new key is made) is the way out. */
 function fileError(path: string, problem: string): SigningKeysFileError {
   return new SigningKeysFileError(
     `Dev tenant signing keys file ${path} is unusable: ${problem}. ` +
@@ -112,7 +113,10 @@ async function readKeysFile(path: string): Promise<KeysFile | undefined> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw fileError(path, `cannot read it (${code ?? String(error)})`);
+    // The file cannot be reached (permissions, a file where a folder should be): deleting is not the fix.
+    throw new SigningKeysFileError(
+      `Dev tenant signing keys file ${path} cannot be read (${code ?? String(error)}); check DEV_TENANT_KEYS_DIR`,
+    );
   }
   let json: unknown;
   try {

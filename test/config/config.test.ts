@@ -65,6 +65,8 @@ describe('parseConfig', () => {
     [{ CLIENT_ORIGIN_URL: 'http://localhost:4040/app' }, 'CLIENT_ORIGIN_URL', /without a path/],
     [{ CLIENT_ORIGIN_URL: '*' }, 'CLIENT_ORIGIN_URL', /origin/],
     [{ TOKEN_CACHE_MAX_AGE_SECONDS: '-1' }, 'TOKEN_CACHE_MAX_AGE_SECONDS', /whole number/],
+    [{ PORT: '60\n60' }, 'PORT', /got "60\\n60"/],
+    [{ CLIENT_ORIGIN_URL: 'http://:secret@localhost:4040' }, 'CLIENT_ORIGIN_URL', /without a path/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {
@@ -96,8 +98,13 @@ describe('parseConfig', () => {
     );
   });
 
+  it('refuses the same port for the API and the dev tenant', () => {
+    assert.throws(() => parseConfig({ PORT: '7000', DEV_TENANT_PORT: '7000' }), /DEV_TENANT_PORT must differ from PORT \(both are 7000\)/);
+  });
+
   it('refuses to run the dev tenant when NODE_ENV=production', () => {
     assert.throws(() => parseConfig({ NODE_ENV: 'production' }), /AUTH0_DOMAIN is required when NODE_ENV=production/);
+    assert.throws(() => parseConfig({ NODE_ENV: 'Production' }), /AUTH0_DOMAIN is required/);
     assert.doesNotThrow(() => parseConfig({ ...REAL, NODE_ENV: 'production' }));
   });
 
