@@ -1,5 +1,5 @@
-// `npm start` runs compiled JavaScript. This compiles first only when dist/ is missing or older
-// than src/, so a production image built with `npm run build` never needs TypeScript at start.
+// `npm start` runs compiled JavaScript. This builds first only when dist/ is missing or older
+// than src/, so a production image built with `npm run build` needs no build tool at start.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,5 @@ if (existsSync(entry) && (!existsSync('src') || statSync(entry).mtimeMs >= newes
   process.exit(0);
 }
 console.error('Building (dist/ is missing or older than src/)...');
-const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-  stdio: 'inherit',
-});
+const result = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

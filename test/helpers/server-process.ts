@@ -31,12 +31,13 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `src/server.ts` as `npm start` would (through tsx, so no build is needed), in an empty
- * working directory so a developer's own `.env` cannot change what the test sees.
+ * Runs `src/server.ts` through tsx (no build needed), or a built `server.js` when `builtEntry` is
+ * given, in an empty working directory so a developer's own `.env` cannot change what the test sees.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, builtEntry?: string): Promise<ServerProcess> {
   const cwd = await mkdtemp(join(tmpdir(), 'hello-api-server-'));
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_ENTRY], {
+  const args = builtEntry === undefined ? ['--import', TSX_LOADER, SERVER_ENTRY] : [builtEntry];
+  const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
