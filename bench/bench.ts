@@ -11,7 +11,7 @@
  * per path before measuring (2), BENCH_CONNECTIONS (50), BENCH_COLD_STARTS (5),
  * BENCH_TARGETS (comma list, default all but api-base).
  * BENCH_BASELINE_DIST: a copy of an earlier dist/ to run as target `api-base`, interleaved with
- * `api`, to measure one change. The copy must stay inside the repo so it resolves node_modules,
+ * `api`, to measure one change. dist/ is one bundled file, so the copy can live anywhere,
  * e.g. `cp -r dist node_modules/.cache/dist-base`, change, BENCH_BASELINE_DIST=node_modules/.cache/dist-base
  * BENCH_TARGETS=api-base,api npm run bench). BENCH_BASE_ENV adds variables to api-base only, to
  * measure a setting instead of a change (e.g. BENCH_BASE_ENV=TOKEN_CACHE_MAX_ENTRIES=0 with

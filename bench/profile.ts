@@ -1,6 +1,6 @@
 /**
- * `npm run bench:profile`: CPU profile of the API under load. Builds dist, starts a dev tenant on
- * 127.0.0.1, runs `node --cpu-prof dist/server.js` (production settings, as in the bench), drives
+ * `npm run bench:profile`: CPU profile of the API under load. Builds the server (dependencies left
+ * external), starts a dev tenant on 127.0.0.1, runs it with `node --cpu-prof` (production settings, as in the bench), drives
  * PROFILE_PATH (protected) with 50 connections for PROFILE_DURATION seconds (10), stops the
  * server (the profile is written on exit) and prints self time by module and by function.
  * `--startup` profiles only start-up: spawn to the first 200 from /public.
@@ -26,7 +26,10 @@ if (!['public', 'protected', 'admin'].includes(path)) throw new Error('PROFILE_P
 
 async function main(): Promise<void> {
   installCleanup();
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // The production bundle with node_modules left external, so the profile attributes time to each
+  // dependency instead of to one bundled file.
+  const buildDir = join(ROOT, 'node_modules', '.cache', 'hello-api-profile');
+  execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', buildDir, '--external-packages'], { cwd: ROOT, stdio: 'inherit' });
   const tenant = await startBenchTenant();
   const profileDir = join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(profileDir, { recursive: true });
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const server = await startServer({
     name: 'api',
-    args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(ROOT, 'dist', 'server.js')],
+    args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(buildDir, 'server.js')],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_ENV: 'production',

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
-const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } });
+// --external-packages leaves node_modules imports out of the bundle: CPU profiles then name each
+// dependency (bench/profile.ts); such an outdir must sit inside the project to resolve them.
+const { values } = parseArgs({
+  options: { outdir: { type: 'string', default: 'dist' }, 'external-packages': { type: 'boolean', default: false } },
+});
 const outdir = values.outdir ?? 'dist';
 
 rmSync(outdir, { recursive: true, force: true });
@@ -19,6 +23,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
+  ...(values['external-packages'] === true && { packages: 'external' }),
   logLevel: 'warning',
   // Some bundled CommonJS packages call require() for Node's own modules; ESM has no require.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
