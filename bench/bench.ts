@@ -29,6 +29,7 @@ import { int, mb, median, ms, percent, ratio, table } from './lib/format.js';
 import { type LoadResult, runLoad, uncleanRun } from './lib/load.js';
 import { cpuTimeMs, freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
+import { envInt } from './lib/api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -75,13 +76,6 @@ interface Results {
   readonly coldStartsMs: Partial<Record<TargetName, number[]>>;
 }
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${String(min)} to ${String(max)}`);
-  return value;
-}
 
 function readSettings(): Settings {
   const targets = (process.env.BENCH_TARGETS ?? DEFAULT_TARGETS.join(','))

@@ -14,26 +14,18 @@
  * the V8 heap after each GC from --trace-gc. Exits 1 if anything above is not clean.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type JWTPayload, SignJWT } from 'jose';
 import { loadOrCreateSigningKeys } from '../src/dev-tenant/signing-keys.js';
 import { int, mb, table } from './lib/format.js';
-import { freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
+import { installCleanup, sampleMemory } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
+import { envInt, startProductionApi } from './lib/api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${String(min)} to ${String(max)}`);
-  return value;
-}
 
 const DURATION = envInt('LOAD_DURATION', 60, 5, 3_600);
 const CONNECTIONS = envInt('LOAD_CONNECTIONS', 50, 1, 1_000);
@@ -96,25 +88,7 @@ async function main(): Promise<void> {
   ];
   const tallies = new Map<string, Tally>(kinds.map((kind) => [kind.name, { byStatus: new Map(), count: 0, unexpected: 0 }]));
 
-  const cwd = mkdtempSync(join(tmpdir(), 'hello-api-load-cwd-'));
-  onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
-  const port = await freePort();
-  const server = await startServer({
-    name: 'api',
-    args: ['--trace-gc', join(ROOT, 'dist', 'server.js')],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      AUTH0_DOMAIN: tenant.tenant.url,
-      AUTH0_AUDIENCE: tenant.audience,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-    },
-    port,
-    cwd,
-    readyPath: '/api/messages/public',
-  });
+  const server = await startProductionApi(tenant, join(ROOT, 'dist', 'server.js'), ['--trace-gc']);
   const memory = sampleMemory(server.pid, 1_000);
   console.log(`API on ${server.baseUrl} (pid ${String(server.pid)}); ${String(DURATION)} s, ${String(CONNECTIONS)} connections, ${String(kinds.length)} kinds of request`);
 

@@ -7,16 +7,16 @@
  * Profiles are kept in bench/results/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type SelfTime, summariseProfile } from './lib/cpuprofile.js';
 import { table } from './lib/format.js';
 import { runLoad, uncleanRun } from './lib/load.js';
-import { freePort, installCleanup, onExit, startServer } from './lib/processes.js';
+import { installCleanup } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
+import { startProductionApi } from './lib/api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const startup = process.argv.includes('--startup');
@@ -33,25 +33,7 @@ async function main(): Promise<void> {
   const tenant = await startBenchTenant();
   const profileDir = join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(profileDir, { recursive: true });
-  const cwd = mkdtempSync(join(tmpdir(), 'hello-api-profile-cwd-'));
-  onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
-  const port = await freePort();
-  const server = await startServer({
-    name: 'api',
-    args: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, join(buildDir, 'server.js')],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      AUTH0_DOMAIN: tenant.tenant.url,
-      AUTH0_AUDIENCE: tenant.audience,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-    },
-    port,
-    cwd,
-    readyPath: '/api/messages/public',
-  });
+  const server = await startProductionApi(tenant, join(buildDir, 'server.js'), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   if (!startup) {
     const token = path === 'admin' ? tenant.adminToken : tenant.userToken;
     const result = await runLoad({
