@@ -26,7 +26,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
- * Builds the API. A request flows: request id + logging -> security headers -> CORS -> no-body check ->
+ * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
  * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -66,9 +66,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
 
-  // Security headers and CORS first, so every answer, refusals by the hook below included, has them.
+  // Before any route (CORS adds one): routes keep the error handler in force when they are added.
+  registerErrorHandling(app);
+  // Security headers first, then the request id and the no-body rule, then CORS (which answers
+  // preflights itself): every answer, preflights and refusals included, carries the headers and
+  // the id, and a body is refused before anything else reads the request.
   registerSecurityHeaders(app);
-  await registerCors(app, config.clientOriginUrl);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // These routes take no body; refuse one rather than read it, and close the connection so
@@ -80,7 +83,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
     done();
   });
-  registerErrorHandling(app);
+  await registerCors(app, config.clientOriginUrl);
   await app.register(healthRoutes, { keySet });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });
   return app;

@@ -119,8 +119,13 @@ export class RemoteKeySet {
     let keys = this.#usableKeys();
     const due = keys === undefined || now - keys.fetchedAt >= this.#options.refreshIntervalMs;
     if (due && now >= this.#nextAttemptAt) {
-      if (keys === undefined || this.#consecutiveFailures === 0) {
-        // No keys, or the first try of a refresh: wait for it, so a key the tenant removed is
+      // Only a fetch that failed after these keys fell due means the tenant is failing now.
+      const failingSinceDue =
+        keys !== undefined &&
+        this.#consecutiveFailures > 0 &&
+        this.#lastAttemptAt >= keys.fetchedAt + this.#options.refreshIntervalMs;
+      if (!failingSinceDue) {
+        // No keys, or the first try of this refresh: wait for it, so a key the tenant removed is
         // trusted at most `refreshIntervalMs` after the last fetch.
         await this.#refresh();
       } else {

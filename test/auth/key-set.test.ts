@@ -201,6 +201,20 @@ describe('RemoteKeySet', () => {
     assert.equal(server.requests, 2);
   });
 
+  it('waits for the due refresh even if a fetch failed before the keys fell due', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, retryDelayMs: 1_000 });
+    await keySet.lookup('key-a');
+    clock.now += 31_000;
+    server.behaviour = { kind: 'raw', status: 503, body: 'blip' };
+    assert.equal((await keySet.lookup('unknown')).status, 'unknown-kid'); // its refetch failed
+    assert.equal(server.requests, 2);
+    server.behaviour = { kind: 'delay', ms: 100, body: { keys: [keyB] } };
+    clock.now += 30_000; // the keys are now due; the tenant is healthy again
+    assert.equal((await keySet.lookup('key-a')).status, 'unknown-kid', 'the removed key is refused at once');
+    assert.equal(server.requests, 3);
+  });
+
   it('keeps using stale keys while the tenant fails, retrying behind, up to maxStaleMs', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, maxStaleMs: 600_000, retryDelayMs: 1_000 });

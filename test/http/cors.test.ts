@@ -43,12 +43,21 @@ describe('CORS', () => {
     assert.equal(response.body, '');
   });
 
-  it('names the client origin on refusals too, so the SPA sees the 400 and not a CORS failure', async () => {
+  it('echoes the request id on preflights', async () => {
+    const response = await preflight('/api/messages/protected', CLIENT);
+    assert.match(String(response.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses a preflight that carries a body, and closes the connection instead of draining it', async () => {
     const response = await app.inject({
-      method: 'GET', url: '/api/messages/public', headers: { origin: CLIENT }, payload: '{"a":1}',
+      method: 'OPTIONS',
+      url: '/api/messages/public',
+      headers: { origin: CLIENT, 'access-control-request-method': 'GET' },
+      payload: '{"a":1}',
     });
     assert.equal(response.statusCode, 400);
-    assert.equal(response.headers['access-control-allow-origin'], CLIENT);
+    assert.deepEqual(response.json(), { message: 'Request bodies are not accepted' });
+    assert.equal(response.headers['connection'], 'close');
   });
 
   it('does not allow credentials (tokens travel in headers, not cookies)', async () => {
