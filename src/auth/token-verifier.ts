@@ -1,6 +1,6 @@
 import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config/config.js';
-import { HttpError, InvalidTokenError, KeySetUnavailableError } from '../errors/http-errors.js';
+import { HttpError, InvalidTokenError, KeySetUnavailableError, type TokenCheck } from '../errors/http-errors.js';
 import type { RemoteKeySet } from './key-set.js';
 import type { TokenCache } from './token-cache.js';
 
@@ -53,7 +53,7 @@ export function createTokenVerifier(options: {
       case 'found':
         return found.key;
       case 'unknown-kid':
-        throw new InvalidTokenError('no signing key with this kid in the tenant JWKS');
+        throw new InvalidTokenError('kid', 'no signing key with this kid in the tenant JWKS', { received: header.kid });
       case 'unavailable':
         throw new KeySetUnavailableError(found.retryAfterMs / 1000, { cause: found.cause });
     }
@@ -70,7 +70,7 @@ export function createTokenVerifier(options: {
         result = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(at) });
       } catch (error) {
         if (error instanceof HttpError) throw error;
-        if (error instanceof joseErrors.JOSEError) throw new InvalidTokenError(error.code, { cause: error });
+        if (error instanceof joseErrors.JOSEError) throw refusalFromJose(error, auth);
         throw error;
       }
       const { payload, protectedHeader } = result;
@@ -84,12 +84,41 @@ export function createTokenVerifier(options: {
 /** Header rules that jose leaves to the caller. Throws InvalidTokenError. */
 function checkHeader(header: JWTHeaderParameters): void {
   for (const name of KEY_BEARING_HEADERS) {
-    if (name in header) throw new InvalidTokenError(`token header carries "${name}"`);
+    if (name in header) throw new InvalidTokenError('header', `token header carries "${name}"`);
   }
   if (typeof header.typ !== 'string' || !ACCEPTED_TYPES.has(header.typ.toLowerCase())) {
-    throw new InvalidTokenError('token typ is not JWT or at+jwt');
+    throw new InvalidTokenError('header', 'token typ is not JWT or at+jwt', { received: header.typ });
   }
   if (typeof header.kid !== 'string' || header.kid === '' || header.kid.length > MAX_KID_LENGTH) {
-    throw new InvalidTokenError('token kid is missing or invalid');
+    throw new InvalidTokenError('kid', 'token kid is missing or invalid');
   }
+}
+
+/** The check a claim failure belongs to; exp, iat and the like missing count as `claims`. */
+const CLAIM_CHECKS: Readonly<Record<string, TokenCheck>> = { iss: 'issuer', aud: 'audience', nbf: 'not_before' };
+
+/**
+ * jose's error as a refusal that names the failed check. For iss and aud the log gets what was
+ * expected and what the token says (a wrong audience is the commonest mistake with a real tenant);
+ * jose checks claims only after the signature, so those values are the signer's own.
+ */
+function refusalFromJose(error: InstanceType<typeof joseErrors.JOSEError>, auth: AuthConfig): InvalidTokenError {
+  const options = { cause: error };
+  if (error instanceof joseErrors.JWTExpired) {
+    return new InvalidTokenError('expired', error.message, { claim: 'exp' }, options);
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    const check = CLAIM_CHECKS[error.claim] ?? 'claims';
+    const details =
+      check === 'issuer'
+        ? { claim: error.claim, expected: auth.issuer, received: error.payload.iss }
+        : check === 'audience'
+          ? { claim: error.claim, expected: auth.audience, received: error.payload.aud }
+          : { claim: error.claim };
+    return new InvalidTokenError(check, error.message, details, options);
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new InvalidTokenError('signature', error.message, {}, options);
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return new InvalidTokenError('algorithm', error.message, {}, options);
+  if (error instanceof joseErrors.JOSENotSupported) return new InvalidTokenError('header', error.message, {}, options);
+  return new InvalidTokenError('format', error.message, {}, options);
 }

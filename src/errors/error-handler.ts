@@ -42,7 +42,7 @@ function withoutTrailingSlash(path: string): string {
 export function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) {
     if (error instanceof InvalidTokenError) {
-      request.log.info({ code: error.code, reason: error.reason }, 'access token refused');
+      request.log.info({ code: error.code, check: error.check, reason: error.reason, ...error.details }, 'access token refused');
     } else if (error.statusCode >= 500) {
       request.log.warn({ code: error.code, cause: error.cause }, error.message);
     }

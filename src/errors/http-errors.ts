@@ -4,9 +4,45 @@
  * handler (src/errors/error-handler.ts) never has to guess. Anything that is not one of these is
  * a bug and is answered as a bare 500.
  */
+/** Every `code` an HttpError can carry: stable, for logs, metrics and tests. */
+export type HttpErrorCode =
+  | 'ERR_MISSING_TOKEN'
+  | 'ERR_MALFORMED_AUTHORIZATION'
+  | 'ERR_INVALID_TOKEN'
+  | 'ERR_INSUFFICIENT_PERMISSION'
+  | 'ERR_KEY_SET_UNAVAILABLE'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED';
+
+/**
+ * Which check refused an access token: a closed set, so logs and metrics can count refusals by
+ * cause. The client never sees it (every refusal answers "Bad credentials").
+ */
+export type TokenCheck =
+  | 'format' // not a compact JWS/JWT, or a part that does not decode
+  | 'header' // typ, crit, or a header that carries its own key (jwk, jku, x5u, x5c)
+  | 'algorithm' // alg not allowed
+  | 'kid' // kid missing, malformed, or not in the tenant's JWKS after a successful fetch
+  | 'signature'
+  | 'expired' // exp
+  | 'not_before' // nbf
+  | 'issuer' // iss
+  | 'audience' // aud
+  | 'claims'; // another registered claim (iat, exp missing...)
+
+/** Details of a refusal for the log: never the token or its signature. */
+export interface TokenRefusalDetails {
+  /** The claim jose names, when a claim check failed. */
+  readonly claim?: string;
+  /** For iss and aud: what the API expects and what the token says. */
+  readonly expected?: unknown;
+  readonly received?: unknown;
+}
+
 export abstract class HttpError extends Error {
   abstract readonly statusCode: number;
-  abstract readonly code: string;
+  abstract readonly code: HttpErrorCode;
   /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
   readonly headers: Readonly<Record<string, string>>;
 
@@ -44,11 +80,15 @@ export class InvalidTokenError extends HttpError {
   override readonly name = 'InvalidTokenError';
   readonly statusCode = 401;
   readonly code = 'ERR_INVALID_TOKEN';
-  /** Why, for the log only: never sent to the client. */
+  /** Which check failed, and why in words: for the log and metrics only, never sent to the client. */
+  readonly check: TokenCheck;
   readonly reason: string;
-  constructor(reason: string, options?: ErrorOptions) {
+  readonly details: TokenRefusalDetails;
+  constructor(check: TokenCheck, reason: string, details: TokenRefusalDetails = {}, options?: ErrorOptions) {
     super('Bad credentials', { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"` }, options);
+    this.check = check;
     this.reason = reason;
+    this.details = details;
   }
 }
 
