@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { RemoteKeySet } from './auth/key-set.js';
+import { IssuerRegistry } from './auth/issuers.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
@@ -13,8 +13,8 @@ import { SECURITY_HEADERS, registerSecurityHeaders } from './http/security-heade
 import { messageRoutes } from './messages/routes.js';
 
 export interface AppOptions {
-  /** A key set built by the caller (tests tune its timings); by default one for config.auth.jwksUri. */
-  readonly keySet?: RemoteKeySet;
+  /** Issuers and key sets built by the caller (tests tune their timings); by default from config.auth. */
+  readonly issuers?: IssuerRegistry;
   /** Where log lines go instead of stdout (tests read them). */
   readonly logStream?: { write(line: string): void };
 }
@@ -48,21 +48,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
   });
 
-  const keySet =
-    options.keySet ??
-    new RemoteKeySet({
-      jwksUri: config.auth.jwksUri,
-      onFetch: (event) => {
-        if (event.ok) app.log.info({ kids: event.kids, durationMs: event.durationMs }, 'signing keys loaded');
-        else app.log.warn({ code: event.error.code, err: event.error, durationMs: event.durationMs }, 'signing keys could not be loaded');
+  const issuers =
+    options.issuers ??
+    IssuerRegistry.fromConfig(config.auth, {
+      onFetch: (issuer, event) => {
+        if (event.ok) app.log.info({ issuer, kids: event.kids, durationMs: event.durationMs }, 'signing keys loaded');
+        else app.log.warn({ issuer, code: event.error.code, err: event.error, durationMs: event.durationMs }, 'signing keys could not be loaded');
       },
     });
-  const verifier = createTokenVerifier({ auth: config.auth, keySet, cache: TokenCache.create(config.tokenCache) });
+  const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: TokenCache.create(config.tokenCache) });
 
-  // Load the signing keys as soon as the server listens so the first request does not wait.
-  // A failure is not fatal: protected routes answer 503 and /readyz says so until keys load.
+  // Load every issuer's signing keys as soon as the server listens so the first request does not
+  // wait. A failure is not fatal: that issuer's tokens get 503 and /readyz says so until keys load.
   app.addHook('onListen', (done) => {
-    void keySet.warm();
+    void issuers.warm();
     done();
   });
 
@@ -84,7 +83,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done();
   });
   await registerCors(app, config.clientOriginUrl);
-  await app.register(healthRoutes, { keySet });
+  await app.register(healthRoutes, { issuers });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });
   return app;
 }

@@ -1,13 +1,15 @@
-import { type CryptoKey, type JWK, importJWK } from 'jose';
+import type { CryptoKey } from 'jose';
+import { type SigningAlgorithm, type VerificationKeys, importKeys } from './jwks-keys.js';
 
 /**
  * The tenant's signing keys (JWKS), fetched over HTTP and shared by every request.
  *
- * Bounds (all per process; defaults below, stated in SECURITY.md):
+ * Bounds (per issuer, per process; defaults below, stated in SECURITY.md):
  * - Fetches never overlap: concurrent callers share the one in flight (coalescing).
  * - A token with an unknown `kid` causes a fetch only if none started in the last
  *   `unknownKidCooldownMs`, so a flood of random `kid`s costs the tenant at most one
- *   request per cooldown window.
+ *   request per cooldown window. It is called unknown only after a successful fetch: while the
+ *   last fetch failed, the answer is `unavailable` (503), whatever the cooldown.
  * - After a failed fetch, the next one waits `retryDelayMs`, doubling up to `maxRetryDelayMs`;
  *   callers that need keys meanwhile get KeySetUnavailable at once instead of hanging.
  * - Keys older than `refreshIntervalMs` are refreshed by the next request that needs them, which
@@ -16,16 +18,27 @@ import { type CryptoKey, type JWK, importJWK } from 'jose';
  *   the background (stale-while-revalidate), until `maxStaleMs` after they were fetched.
  */
 export interface KeySetOptions {
+  /** Where the keys come from: fixed by configuration, never derived from a token. */
   readonly jwksUri: string;
+  /** Algorithms the keys may verify (see jwks-keys.ts). Default RS256 only. */
+  readonly algorithms: readonly SigningAlgorithm[];
+  /** Deadline of one fetch, ms. Default 5 000. */
   readonly fetchTimeoutMs: number;
+  /** Largest JWKS body accepted, bytes. Default 64 KiB. */
   readonly maxResponseBytes: number;
+  /** Age after which keys are refreshed before use, ms. Default 10 min. */
   readonly refreshIntervalMs: number;
+  /** Least time between fetches caused by unknown kids, ms. Default 30 000. */
   readonly unknownKidCooldownMs: number;
+  /** First wait after a failed fetch, ms, doubling per failure. Default 1 000. */
   readonly retryDelayMs: number;
+  /** Longest wait between retries, ms. Default 30 000. */
   readonly maxRetryDelayMs: number;
+  /** Age after which keys are no longer used at all, ms. Default 6 h. */
   readonly maxStaleMs: number;
   /** Called after every fetch attempt; for logs. */
   readonly onFetch?: (event: KeySetFetchEvent) => void;
+  /** Clock, ms since the epoch. Default Date.now. */
   readonly now?: () => number;
 }
 
@@ -34,6 +47,7 @@ export type KeySetFetchEvent =
   | { readonly ok: false; readonly error: KeySetFetchError; readonly durationMs: number };
 
 export const DEFAULT_KEY_SET_OPTIONS = {
+  algorithms: ['RS256'],
   fetchTimeoutMs: 5_000,
   maxResponseBytes: 64 * 1024,
   refreshIntervalMs: 10 * 60_000,
@@ -55,14 +69,28 @@ export class KeySetFetchError extends Error {
   }
 }
 
-/** The outcome of asking the key set for the key a token names. */
+/**
+ * The outcome of asking the key set for the key a token names. `unknown-kid` only ever follows a
+ * successful fetch; `wrong-algorithm` means the kid is there but not for the token's `alg`.
+ */
 export type KeyLookup =
   | { readonly status: 'found'; readonly key: CryptoKey }
-  | { readonly status: 'unknown-kid' }
+  | { readonly status: 'unknown-kid'; readonly fetchedAt: number }
+  | { readonly status: 'wrong-algorithm' }
   | { readonly status: 'unavailable'; readonly retryAfterMs: number; readonly cause: unknown };
 
+/** Read-only facts about a key set, for metrics and logs. */
+export interface KeySetFacts {
+  /** When the keys in use were fetched (ms since the epoch); undefined before the first success. */
+  readonly fetchedAt: number | undefined;
+  /** Fetches started so far, successful or not. */
+  readonly fetchCount: number;
+  /** Fetches that failed in a row since the last success. */
+  readonly consecutiveFailures: number;
+}
+
 interface LoadedKeys {
-  readonly byKid: ReadonlyMap<string, CryptoKey>;
+  readonly byKid: ReadonlyMap<string, VerificationKeys>;
   readonly fetchedAt: number;
 }
 
@@ -86,6 +114,10 @@ export class RemoteKeySet {
   /** Number of fetches started so far (for tests, logs and the amplification bound). */
   get fetchCount(): number {
     return this.#fetchCount;
+  }
+
+  facts(): KeySetFacts {
+    return { fetchedAt: this.#keys?.fetchedAt, fetchCount: this.#fetchCount, consecutiveFailures: this.#consecutiveFailures };
   }
 
   /** True while usable keys are held (fetched less than `maxStaleMs` ago). */
@@ -114,7 +146,7 @@ export class RemoteKeySet {
     return this.isReady();
   }
 
-  async lookup(kid: string): Promise<KeyLookup> {
+  async lookup(kid: string, alg: SigningAlgorithm): Promise<KeyLookup> {
     const now = this.#now();
     let keys = this.#usableKeys();
     const due = keys === undefined || now - keys.fetchedAt >= this.#options.refreshIntervalMs;
@@ -136,22 +168,26 @@ export class RemoteKeySet {
     keys = this.#usableKeys();
     if (keys === undefined) return this.#unavailable();
 
-    const key = keys.byKid.get(kid);
-    if (key !== undefined) return { status: 'found', key };
+    const known = keys.byKid.get(kid);
+    if (known !== undefined) return keyFor(known, alg);
 
     // Unknown kid: maybe the tenant rotated its key. Look again (joining a fetch already under
-    // way), but start at most one fetch per cooldown window.
+    // way), but start at most one fetch per cooldown window. While the last fetch failed, nobody
+    // knows whether the kid exists: that is an outage (503), not a bad token.
     if (this.#inflight !== undefined) {
       await this.#inflight;
-    } else if (now - this.#lastAttemptAt < this.#options.unknownKidCooldownMs || now < this.#nextAttemptAt) {
-      return { status: 'unknown-kid' };
+    } else if (this.#consecutiveFailures > 0) {
+      if (now < this.#nextAttemptAt) return this.#unavailable();
+      await this.#refresh(); // the retry the back-off allows now; bounded by it, not by kids
+    } else if (now - this.#lastAttemptAt < this.#options.unknownKidCooldownMs) {
+      return { status: 'unknown-kid', fetchedAt: keys.fetchedAt };
     } else {
       await this.#refresh();
     }
     const refreshed = this.#usableKeys();
-    if (refreshed === undefined) return this.#unavailable();
+    if (refreshed === undefined || this.#consecutiveFailures > 0) return this.#unavailable();
     const rotated = refreshed.byKid.get(kid);
-    return rotated === undefined ? { status: 'unknown-kid' } : { status: 'found', key: rotated };
+    return rotated === undefined ? { status: 'unknown-kid', fetchedAt: refreshed.fetchedAt } : keyFor(rotated, alg);
   }
 
   #usableKeys(): LoadedKeys | undefined {
@@ -181,7 +217,9 @@ export class RemoteKeySet {
     this.#lastAttemptAt = started;
     this.#fetchCount += 1;
     try {
-      const byKid = await importKeys(await fetchJwks(this.#options));
+      const imported = await importKeys(await fetchJwks(this.#options), this.#options.algorithms);
+      if (!imported.ok) throw new KeySetFetchError('NO_USABLE_KEYS', imported.reason);
+      const { byKid } = imported;
       this.#keys = { byKid, fetchedAt: this.#now() };
       this.#consecutiveFailures = 0;
       this.#nextAttemptAt = Number.NEGATIVE_INFINITY;
@@ -204,6 +242,11 @@ export class RemoteKeySet {
       this.#options.onFetch?.({ ok: false, error: failure, durationMs: this.#now() - started });
     }
   }
+}
+
+function keyFor(keys: VerificationKeys, alg: SigningAlgorithm): KeyLookup {
+  const key = keys.get(alg);
+  return key === undefined ? { status: 'wrong-algorithm' } : { status: 'found', key };
 }
 
 /** GET the JWKS with a deadline and a size cap; returns the parsed JSON. */
@@ -253,40 +296,4 @@ async function fetchJwks(options: KeySetOptions): Promise<unknown> {
 function fetchFailure(error: unknown, signal: AbortSignal): KeySetFetchError {
   if (signal.aborted) return new KeySetFetchError('TIMEOUT', 'JWKS request timed out', { cause: error });
   return new KeySetFetchError('NETWORK', 'JWKS request failed', { cause: error });
-}
-
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
-
-/** jose refuses shorter RSA keys at verification with a TypeError (RFC 7518 section 3.3). */
-const MIN_RSA_MODULUS_BITS = 2048;
-
-/**
- * Keeps the RSA signing keys usable for RS256, by `kid`. Keys for other uses or algorithms, without
- * a `kid`, shorter than 2048 bits or carrying private members are skipped; a set with none left is
- * refused.
- */
-async function importKeys(body: unknown): Promise<Map<string, CryptoKey>> {
-  if (typeof body !== 'object' || body === null || !Array.isArray((body as { keys?: unknown }).keys)) {
-    throw new KeySetFetchError('NO_USABLE_KEYS', 'JWKS response has no "keys" array');
-  }
-  const byKid = new Map<string, CryptoKey>();
-  for (const candidate of (body as { keys: unknown[] }).keys) {
-    if (typeof candidate !== 'object' || candidate === null) continue;
-    const jwk = candidate as JWK;
-    if (jwk.kty !== 'RSA' || typeof jwk.kid !== 'string' || jwk.kid === '' || byKid.has(jwk.kid)) continue;
-    if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') continue;
-    if (jwk.use !== undefined && jwk.use !== 'sig') continue;
-    if (jwk.alg !== undefined && jwk.alg !== 'RS256') continue;
-    if (PRIVATE_MEMBERS.some((member) => member in jwk)) continue;
-    try {
-      const key = await importJWK({ kty: jwk.kty, n: jwk.n, e: jwk.e }, 'RS256');
-      if (key instanceof Uint8Array) continue;
-      if (((key.algorithm as { modulusLength?: number }).modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) continue;
-      byKid.set(jwk.kid, key);
-    } catch {
-      // A malformed key is skipped, not fatal: the others may be fine.
-    }
-  }
-  if (byKid.size === 0) throw new KeySetFetchError('NO_USABLE_KEYS', 'JWKS has no usable RS256 signing key');
-  return byKid;
 }

@@ -2,9 +2,16 @@ import { LRUCache } from 'lru-cache';
 import type { JWTPayload } from 'jose';
 import type { TokenCacheConfig } from '../config/config.js';
 
+/** The key set that verified a token: asked on every hit whether its key is still fresh. */
+export interface FreshKeys {
+  hasFreshKid(kid: string): boolean;
+}
+
 export interface CachedToken {
   readonly claims: JWTPayload;
   readonly kid: string;
+  /** The issuer's key set the token was verified with (kids are only unique within one issuer). */
+  readonly keys: FreshKeys;
   /** `exp` in milliseconds since the epoch. */
   readonly expiresAt: number;
 }
@@ -13,7 +20,7 @@ export interface CachedToken {
  * Tokens whose signature and claims were checked, keyed by the exact token string, so a client
  * that repeats its token skips the RSA work. An entry is honoured only while the token has not
  * expired (checked on every hit, not just by the LRU's clock), for at most `maxAgeSeconds`, and
- * only while its signing key is still in the tenant's JWKS (see `retainKids`).
+ * only while its signing key is still in its issuer's JWKS (see `retainKids`).
  */
 export class TokenCache {
   readonly #entries: LRUCache<string, CachedToken>;
@@ -48,10 +55,10 @@ export class TokenCache {
     if (ttl > 0) this.#entries.set(token, entry, { ttl });
   }
 
-  /** Drops every entry signed by a key that has left the key set. */
-  retainKids(kids: ReadonlySet<string>): void {
+  /** Drops every entry verified by `keys` whose key has left that key set. */
+  retainKids(keys: FreshKeys, kids: ReadonlySet<string>): void {
     for (const [token, entry] of this.#entries.entries()) {
-      if (!kids.has(entry.kid)) this.#entries.delete(token);
+      if (entry.keys === keys && !kids.has(entry.kid)) this.#entries.delete(token);
     }
   }
 }

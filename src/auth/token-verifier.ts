@@ -1,7 +1,8 @@
-import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config/config.js';
 import { HttpError, InvalidTokenError, KeySetUnavailableError, type TokenCheck } from '../errors/http-errors.js';
-import type { RemoteKeySet } from './key-set.js';
+import type { IssuerRegistry, TrustedIssuer } from './issuers.js';
+import { isSigningAlgorithm } from './jwks-keys.js';
 import type { TokenCache } from './token-cache.js';
 
 /** Claims of a verified access token. Only `hasPermission` reads `permissions`, and checks its type. */
@@ -21,61 +22,97 @@ const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 const MAX_KID_LENGTH = 256;
 
+/** An unlisted `iss` is logged, but it is unsigned input: only this much of it. */
+const MAX_LOGGED_ISS_LENGTH = 256;
+
 /**
- * Checks an Auth0 access token: RS256 only, key by `kid` from the tenant's JWKS, `iss` exactly the
- * tenant (with trailing slash), `aud` the API (or an array containing it), `exp` required, `nbf`
- * honoured, clock tolerance from config. jose does the JOSE parsing, signature and claim checks.
+ * Checks an Auth0 access token: `iss` first, matched exactly against the trusted issuers (before
+ * any key lookup, so an unlisted issuer costs no fetch), then `alg` from AUTH0_SIGNING_ALGS, the key
+ * by `kid` from that issuer's JWKS and for that `alg`, `aud` the API (or an array containing it),
+ * `exp` required, `nbf` honoured, clock tolerance from config. jose does the JOSE parsing, signature
+ * and claim checks.
  */
 export function createTokenVerifier(options: {
   readonly auth: AuthConfig;
-  readonly keySet: RemoteKeySet;
+  readonly issuers: IssuerRegistry;
   readonly cache: TokenCache | null;
   readonly now?: () => number;
 }): TokenVerifier {
-  const { auth, keySet, cache } = options;
+  const { auth, issuers, cache } = options;
   const now = options.now ?? Date.now;
   const toleranceMs = auth.clockToleranceSeconds * 1000;
-  if (cache !== null) keySet.onKeysChanged((kids) => { cache.retainKids(kids); });
+  if (cache !== null) {
+    for (const { keySet } of issuers.all) keySet.onKeysChanged((kids) => { cache.retainKids(keySet, kids); });
+  }
+  const expectedIssuers = issuers.all.length === 1 ? issuers.all[0]?.issuer : issuers.all.map(({ issuer }) => issuer);
 
   const verifyOptions = {
-    issuer: auth.issuer,
     audience: auth.audience,
-    algorithms: ['RS256'],
+    algorithms: [...auth.algorithms],
     clockTolerance: auth.clockToleranceSeconds,
     requiredClaims: ['exp'],
   };
 
-  async function resolveKey(header: JWTHeaderParameters): Promise<CryptoKey> {
+  async function resolveKey({ issuer, keySet }: TrustedIssuer, header: JWTHeaderParameters): Promise<CryptoKey> {
     checkHeader(header);
     const kid = header.kid ?? '';
-    const found = await keySet.lookup(kid);
+    // jose has already refused an alg outside `algorithms`; this narrows the type.
+    if (!isSigningAlgorithm(header.alg)) throw new InvalidTokenError('algorithm', 'alg not allowed', { received: header.alg });
+    const found = await keySet.lookup(kid, header.alg);
     switch (found.status) {
       case 'found':
         return found.key;
+      case 'wrong-algorithm':
+        throw new InvalidTokenError('algorithm', `the key with this kid is not for ${header.alg}`, { issuer, received: header.alg });
       case 'unknown-kid':
-        throw new InvalidTokenError('kid', 'no signing key with this kid in the tenant JWKS', { received: header.kid });
+        throw new InvalidTokenError(
+          'kid',
+          `no signing key with this kid in the issuer's JWKS fetched at ${new Date(found.fetchedAt).toISOString()}`,
+          { issuer, received: kid },
+        );
       case 'unavailable':
-        throw new KeySetUnavailableError(found.retryAfterMs / 1000, { cause: found.cause });
+        throw new KeySetUnavailableError(found.retryAfterMs / 1000, { issuer, kid }, { cause: found.cause });
     }
+  }
+
+  /** The trusted issuer the token claims, or a refusal; the payload is not trusted yet. */
+  function claimedIssuer(token: string): TrustedIssuer {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) throw refusalFromJose(error, auth, expectedIssuers);
+      throw error;
+    }
+    const trusted = issuers.find(iss);
+    if (trusted !== undefined) return trusted;
+    const received = typeof iss === 'string' ? iss.slice(0, MAX_LOGGED_ISS_LENGTH) : iss === undefined ? undefined : `(${typeof iss})`;
+    throw new InvalidTokenError('issuer', 'iss is not a trusted issuer', { claim: 'iss', expected: expectedIssuers, received });
   }
 
   return {
     async verify(token) {
       const at = now();
       const cached = cache?.get(token, at, toleranceMs);
-      if (cached !== undefined && keySet.hasFreshKid(cached.kid)) return cached.claims;
+      if (cached !== undefined && cached.keys.hasFreshKid(cached.kid)) return cached.claims;
 
+      const trusted = claimedIssuer(token);
       let result;
       try {
-        result = await jwtVerify(token, resolveKey, { ...verifyOptions, currentDate: new Date(at) });
+        result = await jwtVerify(token, (header) => resolveKey(trusted, header), {
+          ...verifyOptions,
+          issuer: trusted.issuer,
+          currentDate: new Date(at),
+        });
       } catch (error) {
         if (error instanceof HttpError) throw error;
-        if (error instanceof joseErrors.JOSEError) throw refusalFromJose(error, auth);
+        if (error instanceof joseErrors.JOSEError) throw refusalFromJose(error, auth, trusted.issuer);
         throw error;
       }
       const { payload, protectedHeader } = result;
       // jwtVerify has checked exp is a number; kid was checked in resolveKey.
-      cache?.set(token, { claims: payload, kid: protectedHeader.kid ?? '', expiresAt: (payload.exp ?? 0) * 1000 }, at);
+      const entry = { claims: payload, kid: protectedHeader.kid ?? '', keys: trusted.keySet, expiresAt: (payload.exp ?? 0) * 1000 };
+      cache?.set(token, entry, at);
       return payload;
     },
   };
@@ -102,7 +139,11 @@ const CLAIM_CHECKS: Readonly<Record<string, TokenCheck>> = { iss: 'issuer', aud:
  * expected and what the token says (a wrong audience is the commonest mistake with a real tenant);
  * jose checks claims only after the signature, so those values are the signer's own.
  */
-function refusalFromJose(error: InstanceType<typeof joseErrors.JOSEError>, auth: AuthConfig): InvalidTokenError {
+function refusalFromJose(
+  error: InstanceType<typeof joseErrors.JOSEError>,
+  auth: AuthConfig,
+  expectedIssuer: unknown,
+): InvalidTokenError {
   const options = { cause: error };
   if (error instanceof joseErrors.JWTExpired) {
     return new InvalidTokenError('expired', error.message, { claim: 'exp' }, options);
@@ -111,7 +152,7 @@ function refusalFromJose(error: InstanceType<typeof joseErrors.JOSEError>, auth:
     const check = CLAIM_CHECKS[error.claim] ?? 'claims';
     const details =
       check === 'issuer'
-        ? { claim: error.claim, expected: auth.issuer, received: error.payload.iss }
+        ? { claim: error.claim, expected: expectedIssuer, received: error.payload.iss }
         : check === 'audience'
           ? { claim: error.claim, expected: auth.audience, received: error.payload.aud }
           : { claim: error.claim };

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from '../auth/jwks-keys.js';
 
 /**
  * Everything the process can be configured with, validated once at start.
@@ -17,13 +18,25 @@ export const ADMIN_PERMISSION = 'read:admin-messages';
 /** Default audience of the dev tenant: the identifier the Auth0 guides use. */
 export const DEFAULT_AUDIENCE = 'https://hello-world.example.com';
 
-export interface AuthConfig {
-  /** Expected `iss`: the tenant's origin with a trailing slash, exactly as Auth0 writes it. */
+/** One trusted issuer: the tenant's canonical domain or one of its custom domains. */
+export interface IssuerConfig {
+  /** Expected `iss`: the domain's origin with a trailing slash, exactly as Auth0 writes it. */
   readonly issuer: string;
+  /** Its own JWKS, derived from the configured domain only (never from a token). */
   readonly jwksUri: string;
+}
+
+export interface AuthConfig {
+  /** The allow-list of issuers (AUTH0_DOMAIN, comma-separated), in configured order; never empty. */
+  readonly issuers: readonly IssuerConfig[];
   readonly audience: string;
+  /** AUTH0_SIGNING_ALGS: the `alg` values a token may carry. */
+  readonly algorithms: readonly SigningAlgorithm[];
   readonly clockToleranceSeconds: number;
 }
+
+/** Auth0's Multiple Custom Domains allows 20 per tenant; the API trusts at most that many issuers. */
+export const MAX_ISSUERS = 20;
 
 export interface TokenCacheConfig {
   /** 0 turns the verified-token cache off. */
@@ -96,30 +109,73 @@ function integer(min: number, max: number, fallback: number) {
   });
 }
 
-/** Accepts `tenant.region.auth0.com` or `https://tenant.region.auth0.com/`; returns the origin. */
-const auth0Domain = optionalString.transform((value, ctx) => {
-  if (value === undefined) return undefined;
-  const fail = (message: string) => {
-    ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  };
+/**
+ * One domain, `tenant.region.auth0.com` or `https://login.example.com/`, normalised as Auth0's SDK
+ * does (host lower-cased, default port dropped); returns the origin, or a problem in words.
+ */
+function domainOrigin(value: string): { readonly origin: string } | { readonly problem: string } {
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
   let url: URL;
   try {
     url = new URL(hasScheme ? value : `https://${value}`);
   } catch {
-    return fail(`must be a host name like tenant.us.auth0.com, got ${JSON.stringify(value)}`);
+    return { problem: `must be a host name like tenant.us.auth0.com, got ${JSON.stringify(value)}` };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return fail(`must use https://, got ${JSON.stringify(url.protocol)}`);
+    return { problem: `must use https://, got ${JSON.stringify(url.protocol)}` };
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    return fail('may use plain http:// only for a loopback host (localhost, 127.0.0.1, ::1); use https://');
+    return { problem: 'may use plain http:// only for a loopback host (localhost, 127.0.0.1, ::1); use https://' };
   }
-  if (url.username !== '' || url.password !== '') return fail('must not contain credentials');
-  if (url.pathname !== '/') return fail(`must be a host name without a path, got path "${url.pathname}"`);
-  if (url.search !== '' || url.hash !== '') return fail('must not contain a query or a fragment');
-  return url.origin;
+  if (url.username !== '' || url.password !== '') return { problem: 'must not contain credentials' };
+  if (url.pathname !== '/') return { problem: `must be a host name without a path, got path "${url.pathname}"` };
+  // A bare "?" or "#" leaves search and hash empty; the raw text still shows it.
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(value)) return { problem: 'must not contain a query or a fragment' };
+  return { origin: url.origin };
+}
+
+/** A comma-separated list of domains; returns their origins, in order. */
+const auth0Domains = optionalString.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.includes('')) return fail('has an empty entry (two commas in a row, or one at the start or end)');
+  if (entries.length > MAX_ISSUERS) return fail(`lists ${entries.length} domains; at most ${MAX_ISSUERS} are allowed`);
+  const origins: string[] = [];
+  for (const entry of entries) {
+    const result = domainOrigin(entry);
+    if ('problem' in result) return fail(entries.length > 1 ? `entry ${JSON.stringify(entry)} ${result.problem}` : result.problem);
+    if (origins.includes(result.origin)) return fail(`lists ${result.origin} more than once`);
+    origins.push(result.origin);
+  }
+  return origins;
+});
+
+/** AUTH0_SIGNING_ALGS: RS256 by default; PS256 may be added. Symmetric algorithms are refused. */
+const signingAlgorithms = optionalString.transform((value, ctx): SigningAlgorithm[] => {
+  if (value === undefined) return ['RS256'];
+  const algorithms: SigningAlgorithm[] = [];
+  for (const entry of value.split(',').map((item) => item.trim())) {
+    if (/^HS\d+$/i.test(entry)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must not list ${entry}: a shared secret beside a public key set invites key confusion; use RS256 or PS256`,
+      });
+      return z.NEVER;
+    }
+    if (!isSigningAlgorithm(entry)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must list only ${SUPPORTED_SIGNING_ALGORITHMS.join(' or ')} (comma-separated), got ${JSON.stringify(entry)}`,
+      });
+      return z.NEVER;
+    }
+    if (!algorithms.includes(entry)) algorithms.push(entry);
+  }
+  return algorithms;
 });
 
 const audience = optionalString.refine((value) => value === undefined || !/\s/.test(value), {
@@ -168,8 +224,9 @@ const EnvSchema = z.object({
   }),
   WEB_CONCURRENCY: integer(1, 64, 1),
   CLIENT_ORIGIN_URL: clientOrigin,
-  AUTH0_DOMAIN: auth0Domain,
+  AUTH0_DOMAIN: auth0Domains,
   AUTH0_AUDIENCE: audience,
+  AUTH0_SIGNING_ALGS: signingAlgorithms,
   TOKEN_CACHE_MAX_ENTRIES: integer(0, 1_000_000, 10_000),
   TOKEN_CACHE_MAX_AGE_SECONDS: integer(0, 86_400, 300),
   DEV_TENANT_PORT: integer(1, 65535, 6061),
@@ -186,11 +243,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Clock skew tolerated on `exp`/`nbf`/`iat`; Auth0's own SDKs use 5 s. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
-export function authConfigFor(origin: string, audience: string): AuthConfig {
+/** Auth settings for tenants at `origins` (each without trailing slash): issuer and JWKS per origin. */
+export function authConfigFor(
+  origins: string | readonly string[],
+  audience: string,
+  algorithms: readonly SigningAlgorithm[] = ['RS256'],
+): AuthConfig {
   return {
-    issuer: `${origin}/`,
-    jwksUri: `${origin}/.well-known/jwks.json`,
+    issuers: [origins].flat().map((origin) => ({ issuer: `${origin}/`, jwksUri: `${origin}/.well-known/jwks.json` })),
     audience,
+    algorithms,
     clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
   };
 }
@@ -208,7 +270,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   const vars = result.data;
 
   let devTenant: DevTenantConfig | null = null;
-  let origin: string;
+  let origins: string[];
   let apiAudience: string;
   if (vars.AUTH0_DOMAIN !== undefined) {
     if (vars.AUTH0_AUDIENCE === undefined) {
@@ -216,7 +278,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
         'Invalid configuration: AUTH0_AUDIENCE is required when AUTH0_DOMAIN is set (the API Identifier from the Auth0 dashboard)',
       );
     }
-    origin = vars.AUTH0_DOMAIN;
+    origins = vars.AUTH0_DOMAIN;
     apiAudience = vars.AUTH0_AUDIENCE;
   } else {
     if (vars.NODE_ENV?.toLowerCase() === 'production') {
@@ -226,7 +288,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     }
     apiAudience = vars.AUTH0_AUDIENCE ?? DEFAULT_AUDIENCE;
     const host = '127.0.0.1';
-    origin = `http://${host}:${vars.DEV_TENANT_PORT}`;
+    const origin = `http://${host}:${vars.DEV_TENANT_PORT}`;
+    origins = [origin];
     devTenant = {
       host,
       port: vars.DEV_TENANT_PORT,
@@ -265,7 +328,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel: vars.LOG_LEVEL,
     workers: vars.WEB_CONCURRENCY,
     clientOriginUrl: vars.CLIENT_ORIGIN_URL,
-    auth: authConfigFor(origin, apiAudience),
+    auth: authConfigFor(origins, apiAudience, vars.AUTH0_SIGNING_ALGS),
     tokenCache: { maxEntries: vars.TOKEN_CACHE_MAX_ENTRIES, maxAgeSeconds: vars.TOKEN_CACHE_MAX_AGE_SECONDS },
     devTenant,
   };

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, InvalidTokenError, MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import { HttpError, InvalidTokenError, KeySetUnavailableError, MethodNotAllowedError, NotFoundError } from './http-errors.js';
 
 /**
  * The one place errors become responses. Every body is `{"message": "..."}`:
@@ -43,6 +43,9 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   if (error instanceof HttpError) {
     if (error instanceof InvalidTokenError) {
       request.log.info({ code: error.code, check: error.check, reason: error.reason, ...error.details }, 'access token refused');
+    } else if (error instanceof KeySetUnavailableError) {
+      // An outage, not a bad token: say whose keys and why, so it is not mistaken for one.
+      request.log.warn({ code: error.code, ...error.details, cause: error.cause }, 'signing keys unavailable: token not checked');
     } else if (error.statusCode >= 500) {
       request.log.warn({ code: error.code, cause: error.cause }, error.message);
     }

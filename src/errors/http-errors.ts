@@ -22,12 +22,12 @@ export type HttpErrorCode =
 export type TokenCheck =
   | 'format' // not a compact JWS/JWT, or a part that does not decode
   | 'header' // typ, crit, or a header that carries its own key (jwk, jku, x5u, x5c)
-  | 'algorithm' // alg not allowed
-  | 'kid' // kid missing, malformed, or not in the tenant's JWKS after a successful fetch
+  | 'algorithm' // alg not in AUTH0_SIGNING_ALGS, or not the alg of the key the kid names
+  | 'kid' // kid missing, malformed, or not in the issuer's JWKS after a successful fetch
   | 'signature'
   | 'expired' // exp
   | 'not_before' // nbf
-  | 'issuer' // iss
+  | 'issuer' // iss not exactly one of the trusted issuers
   | 'audience' // aud
   | 'claims'; // another registered claim (iat, exp missing...)
 
@@ -35,9 +35,11 @@ export type TokenCheck =
 export interface TokenRefusalDetails {
   /** The claim jose names, when a claim check failed. */
   readonly claim?: string;
-  /** For iss and aud: what the API expects and what the token says. */
+  /** For iss and aud: what the API expects and what the token says; for kid and alg, the token's. */
   readonly expected?: unknown;
   readonly received?: unknown;
+  /** The trusted issuer whose keys were consulted, once the token's `iss` has picked one. */
+  readonly issuer?: string;
 }
 
 export abstract class HttpError extends Error {
@@ -104,15 +106,18 @@ export class InsufficientPermissionError extends HttpError {
   }
 }
 
-/** The tenant's signing keys cannot be had right now; the token may well be fine. */
+/** An issuer's signing keys cannot be had right now; the token may well be fine. */
 export class KeySetUnavailableError extends HttpError {
   override readonly name = 'KeySetUnavailableError';
   readonly statusCode = 503;
   readonly code = 'ERR_KEY_SET_UNAVAILABLE';
-  constructor(retryAfterSeconds: number, options?: ErrorOptions) {
+  /** For the log only: whose keys, and the kid the token named. */
+  readonly details: { readonly issuer?: string; readonly kid?: string };
+  constructor(retryAfterSeconds: number, details: { readonly issuer?: string; readonly kid?: string } = {}, options?: ErrorOptions) {
     super('The signing keys needed to check access tokens are unavailable; try again shortly', {
       'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
     }, options);
+    this.details = details;
   }
 }
 

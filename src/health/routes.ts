@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { RemoteKeySet } from '../auth/key-set.js';
+import type { IssuerRegistry } from '../auth/issuers.js';
 
 export interface HealthRoutesOptions {
-  readonly keySet: RemoteKeySet;
+  readonly issuers: IssuerRegistry;
 }
 
 const statusSchema = {
@@ -14,13 +14,15 @@ const statusSchema = {
 
 /**
  * GET /healthz: the process answers (liveness).
- * GET /readyz: the signing keys are loaded, or can be loaded now (readiness); 503 otherwise.
+ * GET /readyz: every trusted issuer's signing keys are loaded, or can be loaded now (readiness);
+ * 503 otherwise, naming the issuers whose keys did not load.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { keySet }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { issuers }) => {
   app.get('/healthz', { schema: statusSchema }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: statusSchema }, async (_request, reply) => {
-    if (await keySet.warm()) return { status: 'ready' };
-    return reply.code(503).send({ message: 'Not ready: the signing keys cannot be loaded' });
+    const missing = await issuers.warm();
+    if (missing.length === 0) return { status: 'ready' };
+    return reply.code(503).send({ message: `Not ready: the signing keys of ${missing.join(', ')} cannot be loaded` });
   });
   return Promise.resolve();
 };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/app.js';
+import { IssuerRegistry } from '../../src/auth/issuers.js';
 import { RemoteKeySet } from '../../src/auth/key-set.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
@@ -21,7 +22,7 @@ describe('API while the signing keys are unreachable', () => {
   it('serves /public, answers 503 fast on protected routes, says not ready, and recovers', async () => {
     const config = apiConfigFor(tenant.tenant.url);
     const keySet = new RemoteKeySet({ jwksUri: jwks.jwksUri, retryDelayMs: 200, maxRetryDelayMs: 200 });
-    const app = await buildApp(config, { keySet });
+    const app = await buildApp(config, { issuers: new IssuerRegistry([{ issuer: tenant.tenant.issuer, keySet }]) });
     const token = await tenant.token('admin');
     const call = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
 

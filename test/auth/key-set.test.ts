@@ -42,8 +42,8 @@ describe('RemoteKeySet', () => {
   it('fetches once and serves known kids from memory', async () => {
     reset();
     const { keySet } = keySetWithClock();
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
     assert.equal(server.requests, 1);
     assert.equal(keySet.isReady(), true);
   });
@@ -52,7 +52,7 @@ describe('RemoteKeySet', () => {
     reset();
     server.behaviour = { kind: 'delay', ms: 50, body: { keys: [keyA] } };
     const { keySet } = keySetWithClock();
-    const results = await Promise.all(Array.from({ length: 50 }, () => keySet.lookup('key-a')));
+    const results = await Promise.all(Array.from({ length: 50 }, () => keySet.lookup('key-a', 'RS256')));
     assert.ok(results.every((result) => result.status === 'found'));
     assert.equal(server.requests, 1);
   });
@@ -60,10 +60,10 @@ describe('RemoteKeySet', () => {
   it('refetches once for a rotated kid, then finds it', async () => {
     reset();
     const { keySet, clock } = keySetWithClock();
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     server.behaviour = { kind: 'json', body: { keys: [keyB, keyA] } };
     clock.now += 31_000;
-    const results = await Promise.all(Array.from({ length: 20 }, () => keySet.lookup('key-b')));
+    const results = await Promise.all(Array.from({ length: 20 }, () => keySet.lookup('key-b', 'RS256')));
     assert.ok(results.every((result) => result.status === 'found'));
     assert.equal(server.requests, 2, 'one initial fetch, one shared refetch');
   });
@@ -71,17 +71,17 @@ describe('RemoteKeySet', () => {
   it('bounds fetches under a flood of unknown kids: one per cooldown window', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ unknownKidCooldownMs: 30_000 });
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     clock.now += 30_000;
     for (let round = 0; round < 3; round += 1) {
-      const lookups = Array.from({ length: 200 }, (_, i) => keySet.lookup(`random-${round}-${i}`));
+      const lookups = Array.from({ length: 200 }, (_, i) => keySet.lookup(`random-${round}-${i}`, 'RS256'));
       const results = await Promise.all(lookups);
       assert.ok(results.every((result) => result.status === 'unknown-kid'));
       clock.now += 10_000; // 3 rounds span 30 s: at most one refetch in that window
     }
     assert.equal(server.requests, 2);
     clock.now += 30_000;
-    await keySet.lookup('another-random-kid');
+    await keySet.lookup('another-random-kid', 'RS256');
     assert.equal(server.requests, 3);
   });
 
@@ -89,18 +89,18 @@ describe('RemoteKeySet', () => {
     reset();
     server.behaviour = { kind: 'raw', status: 503, body: 'down' };
     const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000 });
-    const first = await keySet.lookup('key-a');
+    const first = await keySet.lookup('key-a', 'RS256');
     assert.equal(first.status, 'unavailable');
     assert.equal(keySet.isReady(), false);
     // Inside the back-off no request reaches the tenant.
-    for (let i = 0; i < 20; i += 1) assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    for (let i = 0; i < 20; i += 1) assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unavailable');
     assert.equal(server.requests, 1);
     assert.equal(await keySet.warm(), false);
     assert.equal(server.requests, 1);
 
     server.behaviour = { kind: 'json', body: { keys: [keyA] } };
     clock.now += 1_000;
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
     assert.equal(keySet.isReady(), true);
   });
 
@@ -110,7 +110,7 @@ describe('RemoteKeySet', () => {
     const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000, maxRetryDelayMs: 4_000 });
     const delays: number[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const result = await keySet.lookup('key-a');
+      const result = await keySet.lookup('key-a', 'RS256');
       assert.equal(result.status, 'unavailable');
       delays.push(result.retryAfterMs);
       clock.now += result.retryAfterMs;
@@ -124,7 +124,7 @@ describe('RemoteKeySet', () => {
     server.behaviour = { kind: 'hang' };
     const { keySet, events } = keySetWithClock({ fetchTimeoutMs: 200 });
     const started = Date.now();
-    const result = await keySet.lookup('key-a');
+    const result = await keySet.lookup('key-a', 'RS256');
     const elapsed = Date.now() - started;
     assert.equal(result.status, 'unavailable');
     assert.ok(elapsed < 2_000, `answered in ${elapsed} ms`);
@@ -135,7 +135,7 @@ describe('RemoteKeySet', () => {
     const dead = await startJwksServer({ kind: 'json', body: {} });
     await dead.close();
     const keySet = new RemoteKeySet({ jwksUri: dead.jwksUri });
-    const result = await keySet.lookup('key-a');
+    const result = await keySet.lookup('key-a', 'RS256');
     assert.equal(result.status, 'unavailable');
   });
 
@@ -152,7 +152,7 @@ describe('RemoteKeySet', () => {
       server.behaviour =
         typeof body === 'string' ? { kind: 'raw', status: 200, body } : { kind: 'json', body };
       const { keySet, events } = keySetWithClock();
-      assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+      assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unavailable');
       assert.equal(events[0]?.ok === false && events[0].error.code, code);
     });
   }
@@ -161,7 +161,7 @@ describe('RemoteKeySet', () => {
     reset();
     server.behaviour = { kind: 'raw', status: 404, body: '{}' };
     const { keySet, events } = keySetWithClock();
-    assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unavailable');
     assert.equal(events[0]?.ok === false && events[0].error.code, 'HTTP_STATUS');
   });
 
@@ -179,7 +179,7 @@ describe('RemoteKeySet', () => {
       ],
     });
     const { keySet } = keySetWithClock();
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
     for (const kid of ['enc', 'hs', 'private']) {
       assert.equal(keySet.hasFreshKid(kid), false, kid);
     }
@@ -188,51 +188,51 @@ describe('RemoteKeySet', () => {
   it('refreshes keys that are due before answering, so a removed key is refused after refreshIntervalMs', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000 });
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     assert.equal(keySet.hasFreshKid('key-a'), true);
     server.behaviour = { kind: 'json', body: { keys: [keyB] } };
     clock.now += 59_000;
     assert.equal(keySet.hasFreshKid('key-a'), true);
-    assert.equal((await keySet.lookup('key-a')).status, 'found', 'not due yet: no fetch');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found', 'not due yet: no fetch');
     assert.equal(server.requests, 1);
     clock.now += 1_000;
     assert.equal(keySet.hasFreshKid('key-a'), false, 'caches stop trusting keys that are due');
-    assert.equal((await keySet.lookup('key-a')).status, 'unknown-kid', 'the removed key is refused at once');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unknown-kid', 'the removed key is refused at once');
     assert.equal(server.requests, 2);
   });
 
   it('waits for the due refresh even if a fetch failed before the keys fell due', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, retryDelayMs: 1_000 });
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     clock.now += 31_000;
     server.behaviour = { kind: 'raw', status: 503, body: 'blip' };
-    assert.equal((await keySet.lookup('unknown')).status, 'unknown-kid'); // its refetch failed
+    assert.equal((await keySet.lookup('unknown', 'RS256')).status, 'unavailable'); // its refetch failed
     assert.equal(server.requests, 2);
     server.behaviour = { kind: 'delay', ms: 100, body: { keys: [keyB] } };
     clock.now += 30_000; // the keys are now due; the tenant is healthy again
-    assert.equal((await keySet.lookup('key-a')).status, 'unknown-kid', 'the removed key is refused at once');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unknown-kid', 'the removed key is refused at once');
     assert.equal(server.requests, 3);
   });
 
   it('keeps using stale keys while the tenant fails, retrying behind, up to maxStaleMs', async () => {
     reset();
     const { keySet, clock } = keySetWithClock({ refreshIntervalMs: 60_000, maxStaleMs: 600_000, retryDelayMs: 1_000 });
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     server.behaviour = { kind: 'raw', status: 503, body: 'down' };
     clock.now += 120_000;
-    assert.equal((await keySet.lookup('key-a')).status, 'found', 'the refresh failed: stale keys still serve');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found', 'the refresh failed: stale keys still serve');
     assert.equal(server.requests, 2);
     clock.now += 1_000; // past the back-off: the retry runs behind, the answer does not wait for it
     server.behaviour = { kind: 'hang' };
     const started = Date.now();
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
     assert.ok(Date.now() - started < 1_000, 'did not wait for the hanging retry');
     server.behaviour = { kind: 'raw', status: 503, body: 'down' };
     clock.now += 478_000; // 599 s after the last good fetch
-    assert.equal((await keySet.lookup('key-a')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
     clock.now += 2_000; // past maxStaleMs
-    assert.equal((await keySet.lookup('key-a')).status, 'unavailable');
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'unavailable');
     assert.equal(keySet.isReady(), false);
   });
 
@@ -241,10 +241,10 @@ describe('RemoteKeySet', () => {
     const { keySet, clock } = keySetWithClock();
     const seen: string[][] = [];
     keySet.onKeysChanged((kids) => seen.push([...kids]));
-    await keySet.lookup('key-a');
+    await keySet.lookup('key-a', 'RS256');
     server.behaviour = { kind: 'json', body: { keys: [keyB] } };
     clock.now += 31_000;
-    await keySet.lookup('key-b');
+    await keySet.lookup('key-b', 'RS256');
     assert.deepEqual(seen, [['key-a'], ['key-b']]);
     assert.equal(keySet.hasFreshKid('key-a'), false);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { IssuerRegistry } from '../../src/auth/issuers.js';
 import { type KeySetOptions, RemoteKeySet } from '../../src/auth/key-set.js';
 import { TokenCache } from '../../src/auth/token-cache.js';
 import { createTokenVerifier } from '../../src/auth/token-verifier.js';
@@ -36,12 +37,13 @@ function setup(cacheConfig = { maxEntries: 100, maxAgeSeconds: 300 }, keySetOpti
   const auth = authConfigFor(server.url, AUDIENCE);
   const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now, unknownKidCooldownMs: 0, ...keySetOptions });
   const cache = TokenCache.create(cacheConfig);
-  const verifier = createTokenVerifier({ auth, keySet, cache, now });
+  const issuer = `${server.url}/`;
+  const verifier = createTokenVerifier({ auth, issuers: new IssuerRegistry([{ issuer, keySet }]), cache, now });
   const sign = (key: TestKey, claims: Record<string, unknown> = {}) => {
     const iat = Math.floor(clock.ms / 1000);
     return new SignJWT({ permissions: [], ...claims })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-      .setIssuer(auth.issuer)
+      .setIssuer(issuer)
       .setAudience(AUDIENCE)
       .setSubject('client@clients')
       .setIssuedAt(iat)

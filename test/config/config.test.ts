@@ -3,12 +3,15 @@ import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_AUDIENCE, parseConfig } from '../../src/config/config.js';
 
 const REAL = { AUTH0_DOMAIN: 'tenant.us.auth0.com', AUTH0_AUDIENCE: 'https://hello-world.example.com' };
+const issuersOf = (env: Record<string, string>) => parseConfig(env).auth.issuers.map(({ issuer }) => issuer);
 
 describe('parseConfig', () => {
   it('normalises a bare Auth0 host to issuer and JWKS URL', () => {
     const config = parseConfig(REAL);
-    assert.equal(config.auth.issuer, 'https://tenant.us.auth0.com/');
-    assert.equal(config.auth.jwksUri, 'https://tenant.us.auth0.com/.well-known/jwks.json');
+    assert.deepEqual(config.auth.issuers, [
+      { issuer: 'https://tenant.us.auth0.com/', jwksUri: 'https://tenant.us.auth0.com/.well-known/jwks.json' },
+    ]);
+    assert.deepEqual(config.auth.algorithms, ['RS256']);
     assert.equal(config.auth.audience, 'https://hello-world.example.com');
     assert.equal(config.auth.clockToleranceSeconds, 5);
     assert.equal(config.devTenant, null);
@@ -32,7 +35,7 @@ describe('parseConfig', () => {
   ];
   for (const domain of equivalentDomains) {
     it(`accepts AUTH0_DOMAIN=${JSON.stringify(domain)}`, () => {
-      assert.equal(parseConfig({ ...REAL, AUTH0_DOMAIN: domain }).auth.issuer, 'https://tenant.us.auth0.com/');
+      assert.deepEqual(issuersOf({ ...REAL, AUTH0_DOMAIN: domain }), ['https://tenant.us.auth0.com/']);
     });
   }
 
@@ -43,7 +46,7 @@ describe('parseConfig', () => {
   ] as const;
   for (const [domain, issuer] of loopbackIssuers) {
     it(`allows plain http for the loopback issuer ${domain}`, () => {
-      assert.equal(parseConfig({ ...REAL, AUTH0_DOMAIN: domain }).auth.issuer, issuer);
+      assert.deepEqual(issuersOf({ ...REAL, AUTH0_DOMAIN: domain }), [issuer]);
     });
   }
 
@@ -88,8 +91,9 @@ describe('parseConfig', () => {
     const config = parseConfig({ DEV_TENANT_PORT: '7001' }, '/srv/app');
     assert.ok(config.devTenant);
     assert.equal(config.devTenant.host, '127.0.0.1');
-    assert.equal(config.auth.issuer, 'http://127.0.0.1:7001/');
-    assert.equal(config.auth.jwksUri, 'http://127.0.0.1:7001/.well-known/jwks.json');
+    assert.deepEqual(config.auth.issuers, [
+      { issuer: 'http://127.0.0.1:7001/', jwksUri: 'http://127.0.0.1:7001/.well-known/jwks.json' },
+    ]);
     assert.equal(config.auth.audience, DEFAULT_AUDIENCE);
     assert.equal(config.devTenant.keysDir, '/srv/app/.dev-tenant');
     assert.deepEqual(

@@ -3,7 +3,8 @@ import { type JsonWebKey, KeyObject, constants, createPublicKey, sign as cryptoS
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { JWK } from 'jose';
 import { buildApp } from '../../src/app.js';
-import { type KeySetOptions, RemoteKeySet } from '../../src/auth/key-set.js';
+import { type IssuerKeySetOptions, IssuerRegistry } from '../../src/auth/issuers.js';
+import type { RemoteKeySet } from '../../src/auth/key-set.js';
 import type { Config } from '../../src/config/config.js';
 import { loadOrCreateSigningKeys } from '../../src/dev-tenant/signing-keys.js';
 import { MESSAGES } from '../../src/messages/messages.js';
@@ -17,6 +18,8 @@ import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenan
 export interface Harness {
   readonly tenant: TestTenant;
   readonly app: FastifyInstance;
+  readonly issuers: IssuerRegistry;
+  /** The one issuer's key set. */
   readonly keySet: RemoteKeySet;
   readonly config: Config;
   /** kid of the tenant's current signing key. */
@@ -34,19 +37,21 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(keySetOptions: Partial<KeySetOptions> = {}): Promise<Harness> {
+export async function startHarness(keySetOptions: IssuerKeySetOptions = {}): Promise<Harness> {
   const tenant = await startTestTenant();
   const config = apiConfigFor(tenant.tenant.url);
-  const keySet = new RemoteKeySet({ jwksUri: config.auth.jwksUri, ...keySetOptions });
-  const app = await buildApp(config, { keySet });
+  const issuers = IssuerRegistry.fromConfig(config.auth, keySetOptions);
+  const keySet = onlyKeySet(issuers);
+  const app = await buildApp(config, { issuers });
   const { current } = await loadOrCreateSigningKeys(tenant.keysDir);
-  const jwks = (await (await fetch(config.auth.jwksUri)).json()) as { keys: JWK[] };
+  const jwks = (await (await fetch(`${tenant.tenant.url}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
   const publicJwk = jwks.keys.find((key) => key.kid === current.kid);
   if (publicJwk === undefined) throw new Error('the tenant JWKS lacks its current key');
   const [userToken, adminToken] = await Promise.all([tenant.token('user'), tenant.token('admin')]);
   return {
     tenant,
     app,
+    issuers,
     keySet,
     config,
     kid: current.kid,
@@ -75,6 +80,13 @@ export async function startHarness(keySetOptions: Partial<KeySetOptions> = {}): 
       await tenant.close();
     },
   };
+}
+
+/** The key set of a registry built for one issuer. */
+export function onlyKeySet(issuers: IssuerRegistry): RemoteKeySet {
+  const [only, ...others] = issuers.all;
+  if (only === undefined || others.length > 0) throw new Error('expected exactly one issuer');
+  return only.keySet;
 }
 
 /** base64url of a string (taken as is), bytes, or anything else as JSON. */

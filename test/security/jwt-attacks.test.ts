@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/app.js';
-import { RemoteKeySet } from '../../src/auth/key-set.js';
+import { IssuerRegistry } from '../../src/auth/issuers.js';
 import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { apiConfigFor } from '../helpers/tenant.js';
@@ -476,8 +476,8 @@ describe('a weak key in the tenant JWKS', () => {
   before(async () => {
     jwks = await startJwksServer({ kind: 'json', body: { keys: [jwk(weak.publicKey, 'weak'), jwk(strong.publicKey, 'strong')] } });
     const config = apiConfigFor(jwks.url);
-    issuer = config.auth.issuer;
-    app = await buildApp(config, { keySet: new RemoteKeySet({ jwksUri: jwks.jwksUri }) });
+    issuer = `${jwks.url}/`;
+    app = await buildApp(config, { issuers: IssuerRegistry.fromConfig(config.auth) });
   });
   after(async () => {
     await app.close();

@@ -177,7 +177,7 @@ describe('timeouts', () => {
     let app: FastifyInstance;
     let slowPort: number;
     before(async () => {
-      app = await buildApp(h.config, { keySet: h.keySet });
+      app = await buildApp(h.config, { issuers: h.issuers });
       app.server.requestTimeout = 300;
       app.server.keepAliveTimeout = 300;
       await app.listen({ host: '127.0.0.1', port: 0 });
@@ -211,7 +211,7 @@ describe('bounded token cache', () => {
   it('TokenCache never holds more than maxEntries, evicting the least recently used', () => {
     const cache = new TokenCache({ maxEntries: 5, maxAgeSeconds: 300 });
     const now = Date.now();
-    for (let i = 0; i < 100; i += 1) cache.set(`token-${i}`, { claims: {}, kid: 'k', expiresAt: now + 60_000 }, now);
+    for (let i = 0; i < 100; i += 1) cache.set(`token-${i}`, { claims: {}, kid: 'k', keys: h.keySet, expiresAt: now + 60_000 }, now);
     assert.equal(cache.size, 5);
     assert.equal(cache.get('token-0', now, 0), undefined);
     assert.notEqual(cache.get('token-99', now, 0), undefined);
@@ -219,7 +219,7 @@ describe('bounded token cache', () => {
 
   it('a client sending many distinct valid tokens cannot grow the verifier cache past maxEntries', async () => {
     const cache = new TokenCache({ maxEntries: 3, maxAgeSeconds: 300 });
-    const verifier = createTokenVerifier({ auth: h.config.auth, keySet: h.keySet, cache });
+    const verifier = createTokenVerifier({ auth: h.config.auth, issuers: h.issuers, cache });
     const { current } = await loadOrCreateSigningKeys(h.tenant.keysDir);
     for (let i = 0; i < 20; i += 1) {
       const token = await new SignJWT(h.claims({ jti: `t${i}` }))

@@ -1,0 +1,100 @@
+import { type CryptoKey, importJWK } from 'jose';
+
+/**
+ * Which keys of a JWKS the API may verify with, and for which algorithms. Pure (JWK data in, keys
+ * out, no I/O) so every rule is tested with JWK data alone; a DPoP proof's `jwk` needs the same rules.
+ */
+
+/** The algorithms Auth0 signs access tokens with that this API can check. HS256 is left out on purpose. */
+export const SUPPORTED_SIGNING_ALGORITHMS = ['RS256', 'PS256'] as const;
+export type SigningAlgorithm = (typeof SUPPORTED_SIGNING_ALGORITHMS)[number];
+
+export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
+  return typeof value === 'string' && (SUPPORTED_SIGNING_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** The key type each algorithm needs: a key of another type is never used for it. */
+const KEY_TYPE: Readonly<Record<SigningAlgorithm, string>> = { RS256: 'RSA', PS256: 'RSA' };
+
+/** One published key, imported once per algorithm it may verify (WebCrypto keys are bound to one). */
+export type VerificationKeys = ReadonlyMap<SigningAlgorithm, CryptoKey>;
+
+export type JwksImport =
+  | { readonly ok: true; readonly byKid: ReadonlyMap<string, VerificationKeys> }
+  | { readonly ok: false; readonly reason: string };
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** jose refuses shorter RSA keys at verification with a TypeError (RFC 7518 section 3.3). */
+const MIN_RSA_MODULUS_BITS = 2048;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The algorithms (among `allowed`) a JWK may verify: a JWK with `alg` only that one, if allowed;
+ * without `alg`, every allowed algorithm its `kty` fits. Empty for keys not meant for signatures
+ * (`use` other than `sig`, `key_ops` without `verify`) or carrying private members.
+ */
+export function algorithmsForJwk(jwk: Record<string, unknown>, allowed: readonly SigningAlgorithm[]): SigningAlgorithm[] {
+  if (jwk['use'] !== undefined && jwk['use'] !== 'sig') return [];
+  const keyOps = jwk['key_ops'];
+  if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) return [];
+  if (PRIVATE_MEMBERS.some((member) => member in jwk)) return [];
+  const candidates = jwk['alg'] === undefined ? allowed : allowed.filter((alg) => alg === jwk['alg']);
+  return candidates.filter((alg) => KEY_TYPE[alg] === jwk['kty']);
+}
+
+/**
+ * Imports one untrusted JWK for the algorithms it may verify, or undefined when it may verify none
+ * or is malformed. RSA keys must be at least 2048 bits.
+ */
+export async function importVerificationKeys(
+  candidate: unknown,
+  allowed: readonly SigningAlgorithm[],
+): Promise<VerificationKeys | undefined> {
+  if (!isRecord(candidate)) return undefined;
+  const algorithms = algorithmsForJwk(candidate, allowed);
+  const { kty, n, e } = candidate;
+  if (algorithms.length === 0 || kty !== 'RSA' || typeof n !== 'string' || typeof e !== 'string') return undefined;
+  const keys = new Map<SigningAlgorithm, CryptoKey>();
+  for (const alg of algorithms) {
+    try {
+      // Only the public members: nothing else from the document reaches the import.
+      const key = await importJWK({ kty, n, e }, alg);
+      if (key instanceof Uint8Array) return undefined;
+      if (modulusBits(key) < MIN_RSA_MODULUS_BITS) return undefined;
+      keys.set(alg, key);
+    } catch {
+      return undefined;
+    }
+  }
+  return keys;
+}
+
+function modulusBits(key: CryptoKey): number {
+  const { algorithm } = key;
+  return 'modulusLength' in algorithm && typeof algorithm.modulusLength === 'number' ? algorithm.modulusLength : 0;
+}
+
+/**
+ * The usable signing keys of a JWKS document, by `kid`. Keys without a non-empty `kid`, or usable for
+ * none of `allowed`, are skipped (a malformed key is skipped, not fatal); for a repeated `kid` the
+ * first usable key wins.
+ * Not ok when the document has no `keys` array or no usable key.
+ */
+export async function importKeys(body: unknown, allowed: readonly SigningAlgorithm[]): Promise<JwksImport> {
+  const list: unknown = isRecord(body) ? body['keys'] : undefined;
+  if (!Array.isArray(list)) return { ok: false, reason: 'JWKS response has no "keys" array' };
+  const candidates: readonly unknown[] = list;
+  const byKid = new Map<string, VerificationKeys>();
+  for (const candidate of candidates) {
+    const kid = isRecord(candidate) ? candidate['kid'] : undefined;
+    if (typeof kid !== 'string' || kid === '' || byKid.has(kid)) continue;
+    const keys = await importVerificationKeys(candidate, allowed);
+    if (keys !== undefined) byKid.set(kid, keys);
+  }
+  if (byKid.size === 0) return { ok: false, reason: `JWKS has no usable ${allowed.join(' or ')} signing key` };
+  return { ok: true, byKid };
+}
