@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildApp } from '../../src/app.js';
 import { IssuerRegistry } from '../../src/auth/issuers.js';
 import { RemoteKeySet } from '../../src/auth/key-set.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
+import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 // The API in front of a tenant whose JWKS endpoint fails: a proxy to the real dev tenant's keys.
@@ -46,3 +48,70 @@ describe('API while the signing keys are unreachable', () => {
     await app.close();
   });
 });
+
+describe('a token with a new kid during an outage', () => {
+  // issue 11: it used to get 401 "no signing key with this kid", and so did every new-kid token
+  // for the next 30 s. Keys that could not be fetched say nothing about the kid: 503.
+  let server: JwksServer;
+  before(async () => { server = await startJwksServer({ kind: 'json', body: {} }); });
+  after(() => server.close());
+
+  it('gets 503 with Retry-After, also within the cooldown; after recovery only a truly unknown kid gets 401', async () => {
+    const [oldKey, newKey, ghostKey] = await Promise.all([testKey('old'), testKey('new'), testKey('ghost')]);
+    server.behaviour = { kind: 'json', body: { keys: [oldKey.jwk] } };
+    const issuer = `${server.url}/`;
+    const clock = { ms: Date.now() };
+    const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now: () => clock.ms, unknownKidCooldownMs: 30_000, retryDelayMs: 1_000 });
+    const lines: string[] = [];
+    const app = await buildApp(apiConfigFor(server.url, { logLevel: 'info' }), {
+      issuers: new IssuerRegistry([{ issuer, keySet }]),
+      logStream: { write: (line) => lines.push(line) },
+    });
+    const call = async (key: TestKey) => {
+      const token = await signed(key, issuer);
+      return app.inject({ url: '/api/messages/protected', headers: { authorization: `Bearer ${token}` } });
+    };
+    const logged = (msg: string) => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['msg'] === msg);
+
+    assert.equal((await call(oldKey)).statusCode, 200);
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' }; // the tenant goes down, and rotates
+    clock.ms += 31_000; // past the cooldown: the new kid makes the key set refetch, which fails
+
+    for (const step of ['the refetch fails', 'within the back-off', 'within the cooldown, retry failing']) {
+      const response = await call(newKey);
+      assert.equal(response.statusCode, 503, step);
+      assert.match(String(response.headers['retry-after']), /^[1-9]\d*$/, step);
+      assert.deepEqual(response.json(), { message: 'The signing keys needed to check access tokens are unavailable; try again shortly' });
+      clock.ms += 600;
+    }
+    assert.equal(logged('access token refused').length, 0, 'not logged as a bad token');
+    const outage = logged('signing keys unavailable: token not checked');
+    assert.deepEqual(outage.map((entry) => [entry['issuer'], entry['kid']]), [[issuer, 'new'], [issuer, 'new'], [issuer, 'new']]);
+    assert.equal((await call(oldKey)).statusCode, 200, 'tokens of known keys still pass');
+
+    server.behaviour = { kind: 'json', body: { keys: [newKey.jwk, oldKey.jwk] } }; // the tenant is back
+    clock.ms += 4_000; // past the back-off
+    assert.equal((await call(newKey)).statusCode, 200);
+    assert.equal((await call(ghostKey)).statusCode, 401, 'a successful fetch shows this kid is not there');
+    assert.equal(logged('access token refused').at(-1)?.['check'], 'kid');
+    await app.close();
+  });
+});
+
+interface TestKey { readonly kid: string; readonly privateKey: CryptoKey; readonly jwk: JWK }
+
+async function testKey(kid: string): Promise<TestKey> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' } };
+}
+
+function signed(key: TestKey, issuer: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+    .setIssuer(issuer)
+    .setAudience(DEFAULT_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .sign(key.privateKey);
+}

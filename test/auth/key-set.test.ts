@@ -104,6 +104,49 @@ describe('RemoteKeySet', () => {
     assert.equal(keySet.isReady(), true);
   });
 
+  it('calls a new kid unavailable, not unknown, while the tenant is down, whatever the cooldown', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock({ unknownKidCooldownMs: 30_000, retryDelayMs: 1_000, maxRetryDelayMs: 30_000 });
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    clock.now += 31_000;
+    const first = await keySet.lookup('key-b', 'RS256');
+    assert.ok(first.status === 'unavailable');
+    assert.equal(first.retryAfterMs, 1_000);
+    assert.equal(server.requests, 2);
+    clock.now += 500; // inside the back-off and the cooldown: no request, still unavailable
+    assert.equal((await keySet.lookup('key-b', 'RS256')).status, 'unavailable');
+    assert.equal((await keySet.lookup('another-new-kid', 'RS256')).status, 'unavailable');
+    assert.equal(server.requests, 2);
+    clock.now += 600; // past the back-off, still inside the cooldown: the retry runs, and fails
+    assert.equal((await keySet.lookup('key-b', 'RS256')).status, 'unavailable');
+    assert.equal(server.requests, 3);
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found', 'known kids keep working on the last good keys');
+
+    server.behaviour = { kind: 'json', body: { keys: [keyB, keyA] } };
+    clock.now += 2_000; // past the doubled back-off
+    assert.equal((await keySet.lookup('key-b', 'RS256')).status, 'found');
+    assert.equal(server.requests, 4);
+    assert.equal((await keySet.lookup('truly-unknown', 'RS256')).status, 'unknown-kid', 'a successful fetch shows it is not there');
+    assert.equal(server.requests, 4);
+  });
+
+  it('names a kid of another algorithm as wrong-algorithm without fetching', async () => {
+    reset();
+    const { keySet } = keySetWithClock({ algorithms: ['RS256', 'PS256'], unknownKidCooldownMs: 0 });
+    assert.equal((await keySet.lookup('key-a', 'RS256')).status, 'found');
+    assert.equal((await keySet.lookup('key-a', 'PS256')).status, 'wrong-algorithm', 'key-a is published with alg RS256');
+    assert.equal(server.requests, 1);
+  });
+
+  it('states its facts for metrics: when the keys were fetched and how many fetches', async () => {
+    reset();
+    const { keySet, clock } = keySetWithClock();
+    assert.deepEqual(keySet.facts(), { fetchedAt: undefined, fetchCount: 0, consecutiveFailures: 0 });
+    await keySet.lookup('key-a', 'RS256');
+    assert.deepEqual(keySet.facts(), { fetchedAt: clock.now, fetchCount: 1, consecutiveFailures: 0 });
+  });
+
   it('backs off exponentially up to the maximum delay', async () => {
     reset();
     server.behaviour = { kind: 'raw', status: 500, body: 'x' };

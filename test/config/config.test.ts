@@ -50,6 +50,47 @@ describe('parseConfig', () => {
     });
   }
 
+  it('takes several comma-separated domains, each an issuer with its own JWKS, in order', () => {
+    const config = parseConfig({ ...REAL, AUTH0_DOMAIN: 'tenant.us.auth0.com, login.example.com ,https://id.example.org/' });
+    assert.deepEqual(config.auth.issuers, [
+      { issuer: 'https://tenant.us.auth0.com/', jwksUri: 'https://tenant.us.auth0.com/.well-known/jwks.json' },
+      { issuer: 'https://login.example.com/', jwksUri: 'https://login.example.com/.well-known/jwks.json' },
+      { issuer: 'https://id.example.org/', jwksUri: 'https://id.example.org/.well-known/jwks.json' },
+    ]);
+  });
+
+  it('accepts 20 domains (Auth0 Multiple Custom Domains)', () => {
+    const domains = Array.from({ length: 20 }, (_, i) => `d${i}.example.com`);
+    assert.equal(issuersOf({ ...REAL, AUTH0_DOMAIN: domains.join(',') }).length, 20);
+  });
+
+  // Normalised as Auth0's SDK does: host lower-cased, default port dropped, one trailing slash.
+  const normalised = [
+    ['https://LOGIN.Example.COM:443/', 'https://login.example.com/'],
+    ['login.example.com:8443', 'https://login.example.com:8443/'],
+    ['http://LOCALHOST:80', 'http://localhost/'],
+    ['xn--bcher-kva.example', 'https://xn--bcher-kva.example/'],
+    ['bücher.example', 'https://xn--bcher-kva.example/'],
+  ] as const;
+  for (const [domain, issuer] of normalised) {
+    it(`normalises AUTH0_DOMAIN=${domain} to ${issuer}`, () => {
+      assert.deepEqual(issuersOf({ ...REAL, AUTH0_DOMAIN: domain }), [issuer]);
+    });
+  }
+
+  const algorithms = [
+    ['', ['RS256']],
+    ['RS256', ['RS256']],
+    ['PS256', ['PS256']],
+    ['RS256,PS256', ['RS256', 'PS256']],
+    [' PS256 , RS256 , PS256 ', ['PS256', 'RS256']],
+  ] as const;
+  for (const [value, expected] of algorithms) {
+    it(`reads AUTH0_SIGNING_ALGS=${JSON.stringify(value)} as ${expected.join(', ')}`, () => {
+      assert.deepEqual(parseConfig({ ...REAL, AUTH0_SIGNING_ALGS: value }).auth.algorithms, expected);
+    });
+  }
+
   // [variables, the variable the one-line error must name, a fragment of the problem]
   const invalid: [Record<string, string>, string, RegExp][] = [
     [{ AUTH0_DOMAIN: 'http://tenant.us.auth0.com' }, 'AUTH0_DOMAIN', /plain http:\/\/ only for a loopback/],
@@ -61,6 +102,20 @@ describe('parseConfig', () => {
     [{ AUTH0_AUDIENCE: 'aBcDeFgHiJkLmNoPqRsTuVwXyZ012345' }, 'AUTH0_AUDIENCE', /client ID/],
     [{ AUTH0_AUDIENCE: 'https://a b' }, 'AUTH0_AUDIENCE', /white space/],
     [{ AUTH0_AUDIENCE: '' }, 'AUTH0_AUDIENCE', /required/],
+    [{ AUTH0_DOMAIN: 'https://user@login.example.com' }, 'AUTH0_DOMAIN', /credentials/],
+    [{ AUTH0_DOMAIN: 'login.example.com/?' }, 'AUTH0_DOMAIN', /query or a fragment/],
+    [{ AUTH0_DOMAIN: 'login.example.com#top' }, 'AUTH0_DOMAIN', /query or a fragment/],
+    [{ AUTH0_DOMAIN: 'login.example.com/#' }, 'AUTH0_DOMAIN', /query or a fragment/],
+    [{ AUTH0_DOMAIN: 'tenant.us.auth0.com,https://TENANT.us.auth0.com:443/' }, 'AUTH0_DOMAIN', /lists https:\/\/tenant\.us\.auth0\.com more than once/],
+    [{ AUTH0_DOMAIN: 'a.example.com,,b.example.com' }, 'AUTH0_DOMAIN', /empty entry/],
+    [{ AUTH0_DOMAIN: 'a.example.com,' }, 'AUTH0_DOMAIN', /empty entry/],
+    [{ AUTH0_DOMAIN: Array.from({ length: 21 }, (_, i) => `d${i}.example.com`).join(',') }, 'AUTH0_DOMAIN', /21 domains; at most 20/],
+    [{ AUTH0_DOMAIN: 'tenant.us.auth0.com,http://login.example.com' }, 'AUTH0_DOMAIN', /entry "http:\/\/login\.example\.com" may use plain http/],
+    [{ AUTH0_SIGNING_ALGS: 'HS256' }, 'AUTH0_SIGNING_ALGS', /must not list HS256: a shared secret/],
+    [{ AUTH0_SIGNING_ALGS: 'RS256,hs512' }, 'AUTH0_SIGNING_ALGS', /must not list hs512/],
+    [{ AUTH0_SIGNING_ALGS: 'ES256' }, 'AUTH0_SIGNING_ALGS', /only RS256 or PS256 .*got "ES256"/],
+    [{ AUTH0_SIGNING_ALGS: 'none' }, 'AUTH0_SIGNING_ALGS', /only RS256 or PS256/],
+    [{ AUTH0_SIGNING_ALGS: 'RS256,,PS256' }, 'AUTH0_SIGNING_ALGS', /got ""/],
     [{ PORT: 'eighty' }, 'PORT', /whole number/],
     [{ PORT: '70000' }, 'PORT', /0 to 65535/],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /one of/],
