@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
-import type { DevTenant } from './dev-tenant/tenant.js';
+import type { DevTenants } from './dev-tenant/extra-issuers.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
@@ -49,26 +49,30 @@ function onShutdownSignal(shutdown: () => Promise<void>): void {
   process.once('SIGINT', handler);
 }
 
-async function startDevTenantOrExit(config: Config): Promise<DevTenant | null> {
+async function startDevTenantOrExit(config: Config): Promise<DevTenants | null> {
   if (config.devTenant === null) return null;
   // Loaded only in dev tenant mode: a production start does not pay for it.
-  const { startDevTenant } = await import('./dev-tenant/tenant.js');
+  const { startDevTenants } = await import('./dev-tenant/extra-issuers.js');
   try {
-    return await startDevTenant(config.devTenant);
+    return await startDevTenants(config.devTenant);
   } catch (error) {
     const { syscall } = error as NodeJS.ErrnoException;
     // A file-system error (mkdir, open...) comes from the keys folder.
     if (typeof syscall === 'string' && !['listen', 'bind', 'getaddrinfo'].includes(syscall)) {
       return fail(`DEV_TENANT_KEYS_DIR ${config.devTenant.keysDir} cannot be used: ${(error as Error).message}`);
     }
-    return fail(startFailure(error, 'DEV_TENANT_PORT', config.devTenant.port));
+    // An extra issuer (DEV_TENANT_EXTRA_ISSUERS) listens on a later port: name the one that failed.
+    const { port } = error as { port?: unknown };
+    return fail(startFailure(error, 'DEV_TENANT_PORT', typeof port === 'number' ? port : config.devTenant.port));
   }
 }
 
-function printBanner(config: Config, tenant: DevTenant | null): void {
+async function printBanner(config: Config, tenant: DevTenants | null): Promise<void> {
   if (tenant === null || config.devTenant === null) return;
   const apiUrl = `http://localhost:${config.port}`;
-  process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n`);
+  const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
+  const extra = extraIssuerLines(tenant.urls).map((line) => `${line}\n`).join('');
+  process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n${extra}`);
 }
 
 /** Runs the API in this process; resolves once it listens. */
@@ -86,7 +90,7 @@ async function serveApi(config: Config): Promise<() => Promise<void>> {
 async function runSingleProcess(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
   const closeApi = await serveApi(config);
-  printBanner(config, tenant);
+  await printBanner(config, tenant);
   onShutdownSignal(async () => {
     await closeApi();
     await tenant?.close();
@@ -96,7 +100,7 @@ async function runSingleProcess(config: Config): Promise<void> {
 async function runPrimary(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
   const workerEnv: Record<string, string> =
-    tenant === null ? {} : { AUTH0_DOMAIN: tenant.url, AUTH0_AUDIENCE: config.auth.audience };
+    tenant === null ? {} : { AUTH0_DOMAIN: tenant.urls.join(','), AUTH0_AUDIENCE: config.auth.audience };
   let stopping = false;
   let listening = 0;
 
@@ -105,7 +109,7 @@ async function runPrimary(config: Config): Promise<void> {
   };
   cluster.on('listening', () => {
     listening += 1;
-    if (listening === config.workers) printBanner(config, tenant);
+    if (listening === config.workers) void printBanner(config, tenant);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -62,6 +62,10 @@ export interface DevTenantConfig {
   readonly audience: string;
   readonly tokenLifetimeSeconds: number;
   readonly clients: readonly DevTenantClient[];
+  /** DEV_TENANT_EXTRA_ISSUERS: more tenants on the next ports, each its own issuer and keys. */
+  readonly extraIssuers: number;
+  /** The algorithms it signs with when asked (AUTH0_SIGNING_ALGS); RS256 unless asked otherwise. */
+  readonly signingAlgorithms: readonly SigningAlgorithm[];
 }
 
 export interface Config {
@@ -232,6 +236,7 @@ const EnvSchema = z.object({
   DEV_TENANT_PORT: integer(1, 65535, 6061),
   DEV_TENANT_KEYS_DIR: nonEmpty('.dev-tenant'),
   DEV_TENANT_TOKEN_LIFETIME_SECONDS: integer(60, 2_592_000, 86_400),
+  DEV_TENANT_EXTRA_ISSUERS: integer(0, 4, 0),
   DEV_TENANT_CLIENT_ID: nonEmpty('hello-world-client'),
   DEV_TENANT_CLIENT_SECRET: nonEmpty('hello-world-client-secret'),
   DEV_TENANT_ADMIN_CLIENT_ID: nonEmpty('hello-world-admin-client'),
@@ -289,7 +294,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     apiAudience = vars.AUTH0_AUDIENCE ?? DEFAULT_AUDIENCE;
     const host = '127.0.0.1';
     const origin = `http://${host}:${vars.DEV_TENANT_PORT}`;
-    origins = [origin];
+    // Extra issuers (DEV_TENANT_EXTRA_ISSUERS) listen on the ports right after DEV_TENANT_PORT.
+    const ports = Array.from({ length: 1 + vars.DEV_TENANT_EXTRA_ISSUERS }, (_, i) => vars.DEV_TENANT_PORT + i);
+    origins = ports.map((port) => `http://${host}:${port}`);
     devTenant = {
       host,
       port: vars.DEV_TENANT_PORT,
@@ -297,6 +304,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
       keysDir: resolve(cwd, vars.DEV_TENANT_KEYS_DIR),
       audience: apiAudience,
       tokenLifetimeSeconds: vars.DEV_TENANT_TOKEN_LIFETIME_SECONDS,
+      extraIssuers: vars.DEV_TENANT_EXTRA_ISSUERS,
+      signingAlgorithms: vars.AUTH0_SIGNING_ALGS,
       clients: [
         {
           name: 'Hello World Client',
@@ -314,6 +323,15 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     };
     if (vars.PORT === vars.DEV_TENANT_PORT) {
       throw new ConfigError(`Invalid configuration: DEV_TENANT_PORT must differ from PORT (both are ${vars.PORT})`);
+    }
+    const last = ports.at(-1) ?? vars.DEV_TENANT_PORT;
+    if (last > 65535) {
+      throw new ConfigError(`Invalid configuration: DEV_TENANT_EXTRA_ISSUERS needs ports up to ${last}, past 65535; lower DEV_TENANT_PORT`);
+    }
+    if (ports.includes(vars.PORT)) {
+      throw new ConfigError(
+        `Invalid configuration: DEV_TENANT_EXTRA_ISSUERS would use port ${vars.PORT}, which is PORT; move DEV_TENANT_PORT`,
+      );
     }
     if (devTenant.clients[0]?.clientId === devTenant.clients[1]?.clientId) {
       throw new ConfigError(

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { ADMIN_PERMISSION, type DevTenantClient, type DevTenantConfig } from '../config/config.js';
-import { SIGNING_ALG, type SigningKey } from './signing-keys.js';
+import type { SigningKey } from './signing-keys.js';
 
 /**
  * The client-credentials grant as Auth0 answers it to machine-to-machine clients:
@@ -103,7 +103,7 @@ export async function issueAccessToken(request: AccessTokenRequest): Promise<Tok
   const permissions = [...client.permissions];
   const scope = permissions.join(' ');
   const accessToken = await new SignJWT({ azp: client.clientId, scope, gty: 'client-credentials', permissions })
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid: key.kid })
+    .setProtectedHeader({ alg: key.publicJwk.alg, typ: 'JWT', kid: key.kid })
     .setIssuer(issuer)
     .setSubject(`${client.clientId}@clients`)
     .setAudience(audience)

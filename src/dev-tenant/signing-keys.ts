@@ -5,12 +5,15 @@ import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, imp
 import { z } from 'zod';
 
 /**
- * The dev tenant's RS256 signing keys, kept as JWK in `<keysDir>/signing-keys.json` so tokens
+ * The dev tenant's RSA signing keys, kept as JWK in `<keysDir>/signing-keys.json` so tokens
  * survive restarts and the separate rotate command can swap keys under a running tenant.
  * The first key signs; the others are retired and still published so their tokens verify.
+ * One file holds the keys of one algorithm (RS256 by default; PS256 keys live in their own folder).
  */
 
 export const SIGNING_ALG = 'RS256';
+/** The algorithms the dev tenant can sign with; a key is published with its `alg` and used for it only. */
+export type DevSigningAlgorithm = 'RS256' | 'PS256';
 export const SIGNING_KEYS_FILE_NAME = 'signing-keys.json';
 
 /** How long a retired key stays published: the default token lifetime, so its tokens can expire naturally. */
@@ -25,7 +28,7 @@ export function retiredKeyGraceSeconds(tokenLifetimeSeconds: number): number {
 export interface PublicSigningJwk {
   readonly kid: string;
   readonly use: 'sig';
-  readonly alg: typeof SIGNING_ALG;
+  readonly alg: DevSigningAlgorithm;
   readonly kty: 'RSA';
   readonly n: string;
   readonly e: string;
@@ -148,20 +151,20 @@ async function writeKeysFile(keysDir: string, file: KeysFile): Promise<void> {
   }
 }
 
-async function publicJwkOf(privateJwk: StoredKey['privateJwk']): Promise<PublicSigningJwk> {
+async function publicJwkOf(privateJwk: StoredKey['privateJwk'], alg: DevSigningAlgorithm): Promise<PublicSigningJwk> {
   const { kty, n, e } = privateJwk;
   const kid = await calculateJwkThumbprint({ kty, n, e });
-  return { kid, use: 'sig', alg: SIGNING_ALG, kty, n, e };
+  return { kid, use: 'sig', alg, kty, n, e };
 }
 
-async function toSigningKey(stored: StoredKey, path: string): Promise<SigningKey> {
-  const publicJwk = await publicJwkOf(stored.privateJwk);
+async function toSigningKey(stored: StoredKey, path: string, alg: DevSigningAlgorithm): Promise<SigningKey> {
+  const publicJwk = await publicJwkOf(stored.privateJwk, alg);
   if (publicJwk.kid !== stored.kid) {
     throw fileError(path, `kid "${stored.kid}" is not the thumbprint of its key`);
   }
   let privateKey: CryptoKey | Uint8Array;
   try {
-    privateKey = await importJWK(stored.privateJwk, SIGNING_ALG);
+    privateKey = await importJWK(stored.privateJwk, alg);
   } catch (error) {
     throw fileError(path, `key ${stored.kid} cannot be imported (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -175,19 +178,19 @@ async function toSigningKey(stored: StoredKey, path: string): Promise<SigningKey
   };
 }
 
-async function toSigningKeys(stored: readonly StoredKey[], path: string): Promise<SigningKeys> {
-  const all = await Promise.all(stored.map((key) => toSigningKey(key, path)));
+async function toSigningKeys(stored: readonly StoredKey[], path: string, alg: DevSigningAlgorithm): Promise<SigningKeys> {
+  const all = await Promise.all(stored.map((key) => toSigningKey(key, path, alg)));
   const current = all[0];
   if (current === undefined) throw fileError(path, 'it holds no keys');
   return { current, all };
 }
 
-async function generateStoredKey(now: Date): Promise<StoredKey> {
+async function generateStoredKey(now: Date, alg: DevSigningAlgorithm): Promise<StoredKey> {
   // Extractable so the private key can be persisted; it never leaves this file otherwise.
-  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const privateJwk = StoredKeySchema.shape.privateJwk.parse(jwk);
-  const { kid } = await publicJwkOf(privateJwk);
+  const { kid } = await publicJwkOf(privateJwk, alg);
   return { kid, createdAt: now.toISOString(), privateJwk };
 }
 
@@ -200,13 +203,14 @@ export async function loadOrCreateSigningKeys(
   keysDir: string,
   now: Date = new Date(),
   graceSeconds: number = RETIRED_KEY_GRACE_SECONDS,
+  alg: DevSigningAlgorithm = SIGNING_ALG,
 ): Promise<SigningKeys> {
   const path = signingKeysFilePath(keysDir);
   const file = await readKeysFile(path);
-  if (file !== undefined) return toSigningKeys(withinGrace(file.keys, now, graceSeconds), path);
-  const created: KeysFile = { version: 1, keys: [await generateStoredKey(now)] };
+  if (file !== undefined) return toSigningKeys(withinGrace(file.keys, now, graceSeconds), path, alg);
+  const created: KeysFile = { version: 1, keys: [await generateStoredKey(now, alg)] };
   await writeKeysFile(keysDir, created);
-  return toSigningKeys(created.keys, path);
+  return toSigningKeys(created.keys, path, alg);
 }
 
 /**
@@ -221,7 +225,7 @@ export async function rotateSigningKey(
   const path = signingKeysFilePath(keysDir);
   const existing = (await readKeysFile(path))?.keys ?? [];
   const retired = existing.map((key) => (key.retiredAt === undefined ? { ...key, retiredAt: now.toISOString() } : key));
-  const keys = [await generateStoredKey(now), ...withinGrace(retired, now, graceSeconds)];
+  const keys = [await generateStoredKey(now, SIGNING_ALG), ...withinGrace(retired, now, graceSeconds)];
   await writeKeysFile(keysDir, { version: 1, keys });
-  return toSigningKeys(keys, path);
+  return toSigningKeys(keys, path, SIGNING_ALG);
 }

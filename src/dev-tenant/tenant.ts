@@ -1,16 +1,9 @@
-import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type DevTenantConfig, isLoopbackHost } from '../config/config.js';
 import { checkClientCredentialsGrant, CLIENT_CREDENTIALS_GRANT, issueAccessToken } from './client-credentials.js';
-import {
-  isWithinGrace,
-  loadOrCreateSigningKeys,
-  retiredKeyGraceSeconds,
-  SIGNING_ALG,
-  type SigningKeys,
-  signingKeysFilePath,
-} from './signing-keys.js';
+import { loadTenantSigningKeys, requestedSigningAlg, type TenantSigningKeys } from './signing-algorithms.js';
+import { retiredKeyGraceSeconds, SIGNING_ALG } from './signing-keys.js';
 
 export { requestToken, TenantUnreachableError, TokenRequestError } from './token-request.js';
 export type { ClientCredentials, TokenRequestEncoding, TokenResponse } from './token-request.js';
@@ -45,31 +38,11 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/**
- * Returns the keys, re-reading the file when the rotate command replaced it (new inode or
- * mtime). One stat per request is cheap and needs no file watcher.
- */
-function signingKeysSource(keysDir: string, graceSeconds: number): () => Promise<SigningKeys> {
-  const path = signingKeysFilePath(keysDir);
-  let cached: { readonly stamp: string; readonly keys: Promise<SigningKeys> } | undefined;
-  return async () => {
-    const stamp = await stat(path).then(
-      (stats) => `${String(stats.ino)}:${String(stats.mtimeMs)}:${String(stats.size)}`,
-      () => 'missing',
-    );
-    if (cached?.stamp !== stamp) {
-      cached = { stamp, keys: loadOrCreateSigningKeys(keysDir, new Date(), graceSeconds) };
-    }
-    return cached.keys;
-  };
-}
-
 function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
   return reply.code(status).send({ error, error_description: description });
 }
 
-function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () => Promise<SigningKeys>): FastifyInstance {
-  const graceSeconds = retiredKeyGraceSeconds(config.tokenLifetimeSeconds);
+function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: TenantSigningKeys): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
 
   // Auth0 accepts form-encoded token requests too (what `curl -d a=b` sends).
@@ -91,10 +64,7 @@ function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () 
   );
 
   app.get(JWKS_PATH, async (_request, reply) => {
-    const { all } = await keys();
-    const now = new Date();
-    const published = all.filter((key) => isWithinGrace(key.retiredAt, now, graceSeconds));
-    return reply.header('cache-control', 'no-cache').send({ keys: published.map((key) => key.publicJwk) });
+    return reply.header('cache-control', 'no-cache').send({ keys: await keys.published(new Date()) });
   });
 
   app.get(OPENID_CONFIGURATION_PATH, () => {
@@ -118,9 +88,10 @@ function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () 
     handler: async (request, reply) => {
       const grant = checkClientCredentialsGrant(request.body, config);
       if (!grant.ok) return reply.code(grant.error.status).send(grant.error.body);
-      const { current } = await keys();
+      const signing = requestedSigningAlg(request.body, keys.algorithms);
+      if (!signing.ok) return reply.code(signing.error.status).send(signing.error.body);
       return issueAccessToken({
-        key: current,
+        key: await keys.current(signing.alg),
         issuer: issuer(),
         client: grant.client,
         audience: grant.audience,
@@ -146,8 +117,7 @@ export async function startDevTenant(config: DevTenantConfig): Promise<DevTenant
     );
   }
   let url = '';
-  const keys = signingKeysSource(config.keysDir, retiredKeyGraceSeconds(config.tokenLifetimeSeconds));
-  await keys();
+  const keys = await loadTenantSigningKeys(config.keysDir, retiredKeyGraceSeconds(config.tokenLifetimeSeconds), config.signingAlgorithms);
   const app = buildTenantApp(config, () => `${url}/`, keys);
   const host = listenHost(config.host);
   try {

@@ -41,12 +41,18 @@ export class TokenRequestError extends Error {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-function encodeBody(credentials: ClientCredentials, encoding: TokenRequestEncoding): { contentType: string; body: string } {
+function encodeBody(
+  credentials: ClientCredentials,
+  encoding: TokenRequestEncoding,
+  signingAlg: string | undefined,
+): { contentType: string; body: string } {
   const fields = {
     grant_type: 'client_credentials',
     client_id: credentials.clientId,
     client_secret: credentials.clientSecret,
     audience: credentials.audience,
+    // The dev tenant's own parameter (signing-algorithms.ts); Auth0 has no such thing.
+    ...(signingAlg !== undefined && { signing_alg: signingAlg }),
   };
   return encoding === 'json'
     ? { contentType: 'application/json', body: JSON.stringify(fields) }
@@ -58,14 +64,18 @@ function causeCode(error: unknown): string {
   return cause?.code ?? (error instanceof Error ? error.message : String(error));
 }
 
-/** POSTs a client-credentials request; resolves to the token response or throws one of the errors above. */
+/**
+ * POSTs a client-credentials request; resolves to the token response or throws one of the errors
+ * above. `signingAlg` (dev tenant only) asks for a token signed with that algorithm.
+ */
 export async function requestToken(
   tenantUrl: string,
   credentials: ClientCredentials,
   encoding: TokenRequestEncoding = 'json',
+  signingAlg?: string,
 ): Promise<TokenResponse> {
   const url = new URL('/oauth/token', tenantUrl);
-  const { contentType, body } = encodeBody(credentials, encoding);
+  const { contentType, body } = encodeBody(credentials, encoding, signingAlg);
   let response: Response;
   let text: string;
   try {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { DevTenantConfig } from '../../config/config.js';
 import { formatDuration } from '../banner.js';
 import { findDevTenantClient } from '../client-credentials.js';
+import { allTenantConfigs } from '../extra-issuers.js';
 import { type ClientCredentials, requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
 import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';
 
@@ -12,6 +13,7 @@ import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';
  */
 
 const USAGE = `Usage: npm run -s token -- [--admin] [--client-id ID [--client-secret SECRET]] [--audience AUDIENCE] [--form]
+                                [--alg RS256|PS256] [--issuer N]
 
 Prints an access token from the running dev tenant (start the API with npm start).
   --admin           use the admin client (its token carries read:admin-messages)
@@ -19,6 +21,8 @@ Prints an access token from the running dev tenant (start the API with npm start
   --client-secret   the client's secret
   --audience        request this audience instead of the configured one
   --form            send the request form-encoded instead of JSON
+  --alg             sign with this algorithm (PS256 needs AUTH0_SIGNING_ALGS=RS256,PS256); dev tenant only
+  --issuer          ask tenant N (1 = the first; 2... with DEV_TENANT_EXTRA_ISSUERS)
   --help            show this help`;
 
 const OPTIONS = {
@@ -27,6 +31,8 @@ const OPTIONS = {
   'client-secret': { type: 'string' },
   audience: { type: 'string' },
   form: { type: 'boolean' },
+  alg: { type: 'string' },
+  issuer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,6 +58,17 @@ function credentialsFor(flags: Flags, config: DevTenantConfig): { credentials: C
   return { credentials: { clientId, clientSecret, audience }, label: `client ${clientId}` };
 }
 
+/** The URL of tenant `--issuer N` (default 1, the first). */
+function tenantUrlFor(flags: Flags, config: DevTenantConfig): string {
+  const tenants = allTenantConfigs(config);
+  const n = flags.issuer === undefined ? 1 : /^\d+$/.test(flags.issuer) ? Number(flags.issuer) : Number.NaN;
+  const tenant = tenants[n - 1];
+  if (tenant === undefined) {
+    throw new CliError(`--issuer must be a number from 1 to ${tenants.length} (DEV_TENANT_EXTRA_ISSUERS=${config.extraIssuers})\n\n${USAGE}`, 2);
+  }
+  return tenant.url;
+}
+
 async function main(args: readonly string[]): Promise<void> {
   let flags: Flags;
   try {
@@ -67,13 +84,14 @@ async function main(args: readonly string[]): Promise<void> {
     'get a token from your Auth0 tenant instead (Dashboard > Applications > APIs > your API > Test).',
   );
   const request = credentialsFor(flags, config);
+  const tenantUrl = tenantUrlFor(flags, config);
 
   let response;
   try {
-    response = await requestToken(config.url, request.credentials, flags.form === true ? 'form' : 'json');
+    response = await requestToken(tenantUrl, request.credentials, flags.form === true ? 'form' : 'json', flags.alg);
   } catch (error) {
     if (error instanceof TenantUnreachableError) {
-      throw new CliError(`no dev tenant answers at ${config.url}: is the API running? start it with npm start`, 1);
+      throw new CliError(`no dev tenant answers at ${tenantUrl}: is the API running? start it with npm start`, 1);
     }
     if (error instanceof TokenRequestError) throw new CliError(error.message, 1);
     throw error;
