@@ -100,6 +100,8 @@ void test('usage mistakes exit 2 with a clear message', { concurrency: true }, a
     [['--admin', '--client-id', 'x'], /either --admin or --client-id/],
     [['--client-secret', 's'], /--client-secret needs --client-id/],
     [['--client-id', 'nobody'], /client "nobody" is not in the dev tenant config/],
+    [['--issuer', '2'], /--issuer must be a number from 1 to 1 \(DEV_TENANT_EXTRA_ISSUERS=0\)/],
+    [['--issuer', 'two'], /--issuer must be a number/],
   ];
   await Promise.all(cases.map(([args, message]) =>
     t.test(args.join(' '), async (st) => {
