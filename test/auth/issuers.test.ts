@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildApp } from '../../src/app.js';
 import { type IssuerKeySetOptions, IssuerRegistry } from '../../src/auth/issuers.js';
 import { DEFAULT_AUDIENCE, parseConfig } from '../../src/config/config.js';
 import { MESSAGES } from '../../src/messages/messages.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
+import { type TestKey, makeTestKey, signTestToken } from '../helpers/signing-key.js';
 
 /**
  * Several trusted issuers (an Auth0 tenant and its custom domains), each with its own JWKS served
@@ -15,26 +15,7 @@ import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
  * called with fetch, so every request takes the production path end to end.
  */
 
-interface TestKey { readonly kid: string; readonly privateKey: CryptoKey; readonly jwk: JWK }
-
-async function makeKey(kid: string): Promise<TestKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' } };
-}
-
 const jwks = (...keys: TestKey[]) => ({ kind: 'json', body: { keys: keys.map((key) => key.jwk) } }) as const;
-
-function sign(key: TestKey, issuer: string, kid = key.kid): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ permissions: [] })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
-    .setIssuer(issuer)
-    .setAudience(DEFAULT_AUDIENCE)
-    .setSubject('client@clients')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .sign(key.privateKey);
-}
 
 interface Api {
   readonly app: FastifyInstance;
@@ -80,7 +61,7 @@ describe('two trusted issuers', () => {
   let api: Api;
 
   before(async () => {
-    [keyA, keyB, keyC] = await Promise.all([makeKey('key-a'), makeKey('key-b'), makeKey('key-c')]);
+    [keyA, keyB, keyC] = await Promise.all([makeTestKey('key-a'), makeTestKey('key-b'), makeTestKey('key-c')]);
     [a, b, unlisted] = await Promise.all([startJwksServer(jwks(keyA)), startJwksServer(jwks(keyB)), startJwksServer(jwks(keyC))]);
     api = await startApi([a, b]);
   });
@@ -91,7 +72,7 @@ describe('two trusted issuers', () => {
 
   it('accepts the tokens of both, each checked against its own JWKS', async () => {
     for (const [key, server] of [[keyA, a], [keyB, b]] as const) {
-      const response = await api.get(PROTECTED, await sign(key, issuerOf(server)));
+      const response = await api.get(PROTECTED, await signTestToken(key, issuerOf(server)));
       assert.equal(response.status, 200);
       assert.deepEqual(response.body, { message: MESSAGES.protected });
     }
@@ -100,7 +81,7 @@ describe('two trusted issuers', () => {
 
   it('refuses an unlisted issuer that serves a valid JWKS with 401, and never asks it for keys', async () => {
     const before = { a: a.requests, b: b.requests };
-    const response = await api.get(PROTECTED, await sign(keyC, issuerOf(unlisted)));
+    const response = await api.get(PROTECTED, await signTestToken(keyC, issuerOf(unlisted)));
     assert.equal(response.status, 401);
     assert.deepEqual(response.body, { message: 'Bad credentials' });
     assert.equal(unlisted.requests, 0, 'the unlisted issuer got no request');
@@ -110,25 +91,25 @@ describe('two trusted issuers', () => {
   it('refuses a token of issuer A signed with issuer B\'s key (B\'s kid) with 401', async () => {
     api.clock.ms += 60_000; // past the cooldown: A's JWKS is fetched again and still lacks key-b
     const before = a.requests;
-    assert.equal((await api.get(PROTECTED, await sign(keyB, issuerOf(a)))).status, 401);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyB, issuerOf(a)))).status, 401);
     assert.equal(a.requests, before + 1, 'A\'s own JWKS was consulted, once');
   });
 
   it('refuses a token of issuer A signed with issuer B\'s key under A\'s kid with 401', async () => {
-    assert.equal((await api.get(PROTECTED, await sign(keyB, issuerOf(a), keyA.kid))).status, 401);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyB, issuerOf(a), keyA.kid))).status, 401);
   });
 
   it('rotates the keys of one issuer without touching the other', async () => {
-    const keyA2 = await makeKey('key-a2');
+    const keyA2 = await makeTestKey('key-a2');
     a.behaviour = jwks(keyA2, keyA);
     api.clock.ms += 60_000; // past the unknown-kid cooldown
     const before = { a: a.requests, b: b.requests };
-    assert.equal((await api.get(PROTECTED, await sign(keyA2, issuerOf(a)))).status, 200);
-    assert.equal((await api.get(PROTECTED, await sign(keyA, issuerOf(a)))).status, 200, 'the old key still verifies');
-    assert.equal((await api.get(PROTECTED, await sign(keyB, issuerOf(b)))).status, 200);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyA2, issuerOf(a)))).status, 200);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyA, issuerOf(a)))).status, 200, 'the old key still verifies');
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyB, issuerOf(b)))).status, 200);
     assert.deepEqual({ a: a.requests, b: b.requests }, { a: before.a + 1, b: before.b });
     // B's key set knows nothing of A's new key.
-    assert.equal((await api.get(PROTECTED, await sign(keyA2, issuerOf(b)))).status, 401);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyA2, issuerOf(b)))).status, 401);
   });
 
   it('exposes per-issuer facts read-only, for metrics', () => {
@@ -150,7 +131,7 @@ describe('one of two issuers down', () => {
   let api: Api;
 
   before(async () => {
-    [keyA, keyB] = await Promise.all([makeKey('key-a'), makeKey('key-b')]);
+    [keyA, keyB] = await Promise.all([makeTestKey('key-a'), makeTestKey('key-b')]);
     a = await startJwksServer(jwks(keyA));
     b = await startJwksServer({ kind: 'raw', status: 503, body: 'down' });
     api = await startApi([a, b], { retryDelayMs: 1_000, maxRetryDelayMs: 1_000 });
@@ -161,8 +142,8 @@ describe('one of two issuers down', () => {
   });
 
   it('still accepts the other issuer\'s tokens and answers the down issuer\'s with 503 and Retry-After', async () => {
-    assert.equal((await api.get(PROTECTED, await sign(keyA, issuerOf(a)))).status, 200);
-    const down = await api.get(PROTECTED, await sign(keyB, issuerOf(b)));
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyA, issuerOf(a)))).status, 200);
+    const down = await api.get(PROTECTED, await signTestToken(keyB, issuerOf(b)));
     assert.equal(down.status, 503);
     assert.match(down.headers.get('retry-after') ?? '', /^\d+$/);
     assert.deepEqual(Object.keys(down.body as object), ['message']);
@@ -178,7 +159,7 @@ describe('one of two issuers down', () => {
   it('recovers by itself when the issuer comes back', async () => {
     b.behaviour = jwks(keyB);
     api.clock.ms += 1_000;
-    assert.equal((await api.get(PROTECTED, await sign(keyB, issuerOf(b)))).status, 200);
+    assert.equal((await api.get(PROTECTED, await signTestToken(keyB, issuerOf(b)))).status, 200);
     assert.deepEqual((await api.get('/readyz')).body, { status: 'ready' });
   });
 });
@@ -191,7 +172,7 @@ describe('a tenant and its custom domain publishing the same keys', () => {
   let api: Api;
 
   before(async () => {
-    key = await makeKey('shared');
+    key = await makeTestKey('shared');
     [canonical, custom] = await Promise.all([startJwksServer(jwks(key)), startJwksServer(jwks(key))]);
     api = await startApi([canonical, custom], { unknownKidCooldownMs: 0 });
   });
@@ -201,14 +182,14 @@ describe('a tenant and its custom domain publishing the same keys', () => {
   });
 
   it('accepts the same kid under either issuer, and a removal at one leaves the other\'s cached tokens alone', async () => {
-    const viaCanonical = await sign(key, issuerOf(canonical));
-    const viaCustom = await sign(key, issuerOf(custom));
+    const viaCanonical = await signTestToken(key, issuerOf(canonical));
+    const viaCustom = await signTestToken(key, issuerOf(custom));
     assert.equal((await api.get(PROTECTED, viaCanonical)).status, 200);
     assert.equal((await api.get(PROTECTED, viaCustom)).status, 200);
     // The custom domain drops the key (as if misconfigured): a new kid makes its key set refetch.
-    const other = await makeKey('other');
+    const other = await makeTestKey('other');
     custom.behaviour = jwks(other);
-    assert.equal((await api.get(PROTECTED, await sign(other, issuerOf(custom)))).status, 200);
+    assert.equal((await api.get(PROTECTED, await signTestToken(other, issuerOf(custom)))).status, 200);
     assert.equal((await api.get(PROTECTED, viaCustom)).status, 401, 'cached, but its key left that issuer\'s JWKS');
     assert.equal((await api.get(PROTECTED, viaCanonical)).status, 200, 'the other issuer is untouched');
   });

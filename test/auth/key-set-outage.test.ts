@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type CryptoKey, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildApp } from '../../src/app.js';
 import { IssuerRegistry } from '../../src/auth/issuers.js';
 import { RemoteKeySet } from '../../src/auth/key-set.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
-import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
+import { type TestKey, makeTestKey, signTestToken } from '../helpers/signing-key.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 // The API in front of a tenant whose JWKS endpoint fails: a proxy to the real dev tenant's keys.
@@ -57,7 +56,7 @@ describe('a token with a new kid during an outage', () => {
   after(() => server.close());
 
   it('gets 503 with Retry-After, also within the cooldown; after recovery only a truly unknown kid gets 401', async () => {
-    const [oldKey, newKey, ghostKey] = await Promise.all([testKey('old'), testKey('new'), testKey('ghost')]);
+    const [oldKey, newKey, ghostKey] = await Promise.all([makeTestKey('old'), makeTestKey('new'), makeTestKey('ghost')]);
     server.behaviour = { kind: 'json', body: { keys: [oldKey.jwk] } };
     const issuer = `${server.url}/`;
     const clock = { ms: Date.now() };
@@ -68,7 +67,7 @@ describe('a token with a new kid during an outage', () => {
       logStream: { write: (line) => lines.push(line) },
     });
     const call = async (key: TestKey) => {
-      const token = await signed(key, issuer);
+      const token = await signTestToken(key, issuer);
       return app.inject({ url: '/api/messages/protected', headers: { authorization: `Bearer ${token}` } });
     };
     const logged = (msg: string) => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['msg'] === msg);
@@ -97,21 +96,3 @@ describe('a token with a new kid during an outage', () => {
     await app.close();
   });
 });
-
-interface TestKey { readonly kid: string; readonly privateKey: CryptoKey; readonly jwk: JWK }
-
-async function testKey(kid: string): Promise<TestKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' } };
-}
-
-function signed(key: TestKey, issuer: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
-    .setIssuer(issuer)
-    .setAudience(DEFAULT_AUDIENCE)
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .sign(key.privateKey);
-}
