@@ -1,4 +1,4 @@
-import type { DevTenantConfig } from '../config/config.js';
+import type { DevTenantConfig } from './config.js';
 import { findDevTenantClient } from './client-credentials.js';
 
 /**

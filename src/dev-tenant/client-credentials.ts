@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { ADMIN_PERMISSION, type DevTenantClient, type DevTenantConfig } from '../config/config.js';
+import { ADMIN_PERMISSION } from '../auth/permissions.js';
+import type { DevTenantClient, DevTenantConfig } from './config.js';
 import { SIGNING_ALG, type SigningKey } from './signing-keys.js';
 
 /**

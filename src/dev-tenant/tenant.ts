@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { type DevTenantConfig, isLoopbackHost } from '../config/config.js';
+import { isLoopbackHost } from '../config/env-rules.js';
+import type { DevTenantConfig } from './config.js';
 import { checkClientCredentialsGrant, CLIENT_CREDENTIALS_GRANT, issueAccessToken } from './client-credentials.js';
 import {
   isWithinGrace,

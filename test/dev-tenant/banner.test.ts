@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { ADMIN_PERMISSION, type DevTenantClient } from '../../src/config/config.js';
+import { ADMIN_PERMISSION } from '../../src/config/config.js';
+import type { DevTenantClient } from '../../src/dev-tenant/config.js';
 import { devTenantCurlCommands, formatDevTenantBanner, shellQuote } from '../../src/dev-tenant/banner.js';
 import type { DevTenant } from '../../src/dev-tenant/tenant.js';
 import { childEnv, clientFor, run, startTestTenant, tempKeysDir, testTenantConfig } from './helpers.js';

@@ -75,7 +75,7 @@ void test('a tenant that is not running: one clear line, exit 1', async (t) => {
   assert.equal(result.stdout, '');
   assert.equal(
     result.stderr,
-    `token: no dev tenant answers at http://127.0.0.1:${String(port)}: is the API running? start it with npm start\n`,
+    `token: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start\n`,
   );
 });
 

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ADMIN_PERMISSION, type DevTenantClient, type DevTenantConfig, parseConfig } from '../../src/config/config.js';
+import { ADMIN_PERMISSION, parseConfig } from '../../src/config/config.js';
+import type { DevTenantClient, DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { type DevTenant, startDevTenant } from '../../src/dev-tenant/tenant.js';
 
 /** A fresh keys directory, removed when the test ends. */

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { lookup } from 'node:dns/promises';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { ADMIN_PERMISSION, type DevTenantConfig } from '../../src/config/config.js';
+import { ADMIN_PERMISSION } from '../../src/config/config.js';
+import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { loadOrCreateSigningKeys, rotateSigningKey, signingKeysFilePath } from '../../src/dev-tenant/signing-keys.js';
 import {
   type DevTenant,
@@ -51,11 +53,19 @@ async function postToken(tenant: DevTenant, contentType: string | undefined, bod
   return { status: response.status, cacheControl: response.headers.get('cache-control'), body: await response.json() };
 }
 
-void test('listens on 127.0.0.1 with the real port when configured with port 0', async (t) => {
+void test('advertises http://localhost with the real port, and answers on every address localhost resolves to', async (t) => {
   const { tenant } = await startTestTenant(t);
-  assert.match(tenant.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.notEqual(new URL(tenant.url).port, '0');
+  assert.match(tenant.url, /^http:\/\/localhost:\d+$/);
+  const { port } = new URL(tenant.url);
+  assert.notEqual(port, '0');
   assert.equal(tenant.issuer, `${tenant.url}/`);
+  // Node 20 may try ::1 first for localhost; whichever it picks must be bound.
+  const addresses = await lookup('localhost', { all: true });
+  for (const { address, family } of [...addresses, { address: '127.0.0.1', family: 4 }]) {
+    const host = family === 6 ? `[${address}]` : address;
+    assert.equal((await fetch(`http://${host}:${port}/.well-known/jwks.json`)).status, 200, host);
+  }
+  assert.equal((await fetch(`${tenant.url}/.well-known/jwks.json`)).status, 200);
 });
 
 void test('publishes the current public key as a JWKS', async (t) => {

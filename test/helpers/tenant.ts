@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JWTHeaderParameters, type JWTPayload, SignJWT } from 'jose';
-import { type Config, DEFAULT_AUDIENCE, type DevTenantConfig, authConfigFor, parseConfig } from '../../src/config/config.js';
+import { type Config, DEFAULT_AUDIENCE, authConfigFor, parseConfig } from '../../src/config/config.js';
+import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { loadOrCreateSigningKeys } from '../../src/dev-tenant/signing-keys.js';
 import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
 

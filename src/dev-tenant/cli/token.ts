@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { DevTenantConfig } from '../../config/config.js';
+import type { DevTenantConfig } from '../config.js';
 import { formatDuration } from '../banner.js';
 import { findDevTenantClient } from '../client-credentials.js';
 import { type ClientCredentials, requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
