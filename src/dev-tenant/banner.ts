@@ -1,5 +1,5 @@
 import type { DevTenantConfig } from './config.js';
-import { findDevTenantClient } from './client-credentials.js';
+import { findDevTenantClient } from './grants/client-credentials.js';
 
 /**
  * What the API prints at start in dev tenant mode: a warning, the clients, and shell commands
