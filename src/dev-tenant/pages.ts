@@ -24,21 +24,39 @@ const STYLE =
   'border-radius:6px;background:#fff;cursor:pointer;text-align:left}button:hover{background:#f0efff}' +
   'small{color:#65676e}.warn{background:#fff4e5;padding:.5rem;border-radius:6px}';
 
-function document(title: string, body: string, styleNonce: string, scriptNonce?: string, frameAncestors = "'none'"): Page {
+interface Policy {
+  readonly scriptNonce?: string;
+  /** Who may frame the page: nobody but the web_message target. */
+  readonly frameAncestors?: string;
+  /** Where the login form may end up: Chromium applies form-action to the redirect after the POST too. */
+  readonly formTargets?: string;
+}
+
+function document(title: string, body: string, styleNonce: string, policy: Policy = {}): Page {
+  const { scriptNonce, frameAncestors = "'none'", formTargets = '' } = policy;
   const scripts = scriptNonce === undefined ? '' : ` script-src 'nonce-${scriptNonce}';`;
+  const forms = `'self'${formTargets === '' ? '' : ` ${formTargets}`}`;
   return {
     html:
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
       `<meta name="viewport" content="width=device-width,initial-scale=1"><style nonce="${styleNonce}">${STYLE}</style></head>` +
       `<body>${body}</body></html>`,
-    csp: `default-src 'none'; style-src 'nonce-${styleNonce}'; img-src data:;${scripts} form-action 'self'; frame-ancestors ${frameAncestors}; base-uri 'none'`,
+    csp: `default-src 'none'; style-src 'nonce-${styleNonce}'; img-src data:;${scripts} form-action ${forms}; frame-ancestors ${frameAncestors}; base-uri 'none'`,
   };
 }
 
 const nonce = () => randomBytes(16).toString('base64');
 
-/** One form per user; the visible text names the user's email and permissions. */
-export function loginPage(input: { users: readonly DevTenantUser[]; transaction: string; signup: boolean }): Page {
+/**
+ * One form per user; the visible text names the user's email and permissions. `callbackOrigin` is
+ * where the form's answer redirects (the app's callback).
+ */
+export function loginPage(input: {
+  users: readonly DevTenantUser[];
+  transaction: string;
+  signup: boolean;
+  callbackOrigin: string;
+}): Page {
   const heading = input.signup ? 'Sign up' : 'Log in';
   const buttons = input.users.map((user) => {
     const permissions = user.permissions.length > 0 ? user.permissions.join(', ') : 'no permissions';
@@ -53,6 +71,7 @@ export function loginPage(input: { users: readonly DevTenantUser[]; transaction:
     `<h1>${heading}</h1><p class="warn">Local dev tenant: pick a user, no password. Never use it in production.</p>` +
       buttons.join(''),
     nonce(),
+    { formTargets: input.callbackOrigin },
   );
 }
 
@@ -87,5 +106,5 @@ export function webMessagePage(targetOrigin: string, response: WebMessageRespons
   const message = { type: 'authorization_response', response };
   const script =
     `<script nonce="${scriptNonce}">(window.opener||window.parent).postMessage(${scriptJson(message)},${scriptJson(targetOrigin)});</script>`;
-  return document('Authorization response', script, nonce(), scriptNonce, targetOrigin);
+  return document('Authorization response', script, nonce(), { scriptNonce, frameAncestors: targetOrigin });
 }

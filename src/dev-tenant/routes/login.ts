@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { callbackOrigin } from '../authorization-request.js';
 import type { AuthorizationCodeStore } from '../code-store.js';
 import type { DevTenantConfig } from '../config.js';
 import { parameter } from '../oauth-params.js';
@@ -38,7 +39,16 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (app, o
     const transaction = parameter(request.query, 'state');
     const authorization = transactions.get(transaction, now());
     if (transaction === undefined || authorization === undefined) return sendPage(reply, 400, errorPage(EXPIRED));
-    return sendPage(reply, 200, loginPage({ users: config.users, transaction, signup: authorization.screenHint === 'signup' }));
+    return sendPage(
+      reply,
+      200,
+      loginPage({
+        users: config.users,
+        transaction,
+        signup: authorization.screenHint === 'signup',
+        callbackOrigin: callbackOrigin(authorization.redirectUri),
+      }),
+    );
   });
 
   app.post(LOGIN_PATH, (request, reply) => {

@@ -15,7 +15,8 @@ export function sendPage(reply: FastifyReply, status: number, page: Page): Fasti
     .header('content-security-policy', page.csp)
     .header('cache-control', 'no-store')
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    // same-origin, not no-referrer: with no-referrer a form POST carries `Origin: null` and the login CSRF check fails.
+    .header('referrer-policy', 'same-origin')
     .send(page.html);
 }
 
