@@ -54,6 +54,22 @@ describe('the dev tenant banner', () => {
     assert.ok(banner.split('\n').length < 30, 'short');
   });
 
+  it('prints what a Hello World SPA needs, named as the samples name it', async (t) => {
+    const config = testTenantConfig(await tempKeysDir(t));
+    const banner = formatDevTenantBanner({ apiUrl: API_URL, tenantUrl: 'http://localhost:6061', config });
+    for (const line of [
+      '  AUTH0_DOMAIN=http://localhost:6061',
+      '  AUTH0_CLIENT_ID=hello-world-spa',
+      '  AUTH0_CALLBACK_URL=http://localhost:4040/callback',
+      '  AUTH0_AUDIENCE=https://hello-world.example.com',
+      `  API_SERVER_URL=${API_URL}`,
+      '  Log in as: user@example.com (no permissions), admin@example.com (read:admin-messages)',
+    ]) {
+      assert.ok(banner.split('\n').includes(line), line);
+    }
+    assert.match(banner, /React adds REACT_APP_, Vue VITE_/);
+  });
+
   it('the API calls target the three message endpoints, with the token where needed', async (t) => {
     const config = testTenantConfig(await tempKeysDir(t));
     const commands = devTenantCurlCommands({ apiUrl: API_URL, tenantUrl: 'http://127.0.0.1:6061', config });
