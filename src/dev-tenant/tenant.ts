@@ -16,7 +16,6 @@ import { LoginTransactionStore, SessionStore } from './sessions.js';
 import { retiredKeyGraceSeconds } from './signing-keys.js';
 import { tenantKeys } from './tenant-keys.js';
 
-export { JWKS_PATH, OPENID_CONFIGURATION_PATH, TOKEN_PATH } from './routes/discovery.js';
 export { requestToken, TenantUnreachableError, TokenRequestError } from './token-request.js';
 export type { ClientCredentials, TokenRequestEncoding, TokenResponse } from './token-request.js';
 

@@ -421,4 +421,17 @@ describe('browser sign-in refusals', () => {
   for (const [name, check] of REFUSALS) {
     it(`refuses ${name}`, () => check(tt));
   }
+
+  it('refuses web_message to an allowed callback whose origin is not an allowed web origin (no postMessage at all)', async (t) => {
+    const other = 'http://localhost:5050/callback';
+    const tenant = await startTestTenant({ t, env: { DEV_TENANT_SPA_CALLBACK_URLS: `${CALLBACK},${other}` } });
+    const params = { ...authorizeParams(tenant, newVerifier()), redirect_uri: other, response_mode: 'web_message', prompt: 'none' };
+    const answer = await authorize(tenant, params);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.location, null);
+    assert.doesNotMatch(answer.body, /postMessage|<script/);
+    assert.match(answer.body, /http:\/\/localhost:5050 is not in the list of Allowed Web Origins/);
+    // The same callback with response_mode=query is fine: the web origin only matters for postMessage.
+    assert.equal((await authorize(tenant, { ...params, response_mode: 'query' })).status, 302);
+  });
 });
