@@ -48,6 +48,9 @@ describe('the server process in dev tenant mode', () => {
         config: devTenant,
       });
       for (const command of Object.values<string>(commands)) assert.ok(server.stderr.includes(command), command);
+      // The SPA's domain is the issuer the tokens carry and the API expects (the commands below prove the API accepts them).
+      assert.ok(server.stderr.includes(`  AUTH0_DOMAIN=http://localhost:${env.DEV_TENANT_PORT}\n`), server.stderr);
+      assert.equal(devTenant.url, `http://localhost:${env.DEV_TENANT_PORT}`);
 
       assert.deepEqual(JSON.parse(await bash(commands.callPublic)), { message: MESSAGES.public });
       assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callProtected}`)), {

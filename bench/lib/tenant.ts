@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DevTenantConfig, parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/config/config.js';
+import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
 import { onExit } from './processes.js';
 

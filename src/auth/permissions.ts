@@ -1,5 +1,8 @@
 import type { JWTPayload } from 'jose';
 
+/** The permission the admin endpoint requires (Auth0 RBAC). */
+export const ADMIN_PERMISSION = 'read:admin-messages';
+
 /**
  * True only when the `permissions` claim (Auth0 RBAC) is an array of strings that contains
  * `permission` exactly. A missing claim, a string, nested arrays, non-string members, other case or

@@ -1,7 +1,18 @@
-import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from '../auth/jwks-keys.js';
+import { ConfigError } from './config-error.js';
+import { isLoopbackHost, integer, nonEmpty, optionalString, originProblem } from './env-rules.js';
+import {
+  DEFAULT_AUDIENCE,
+  type DevTenantConfig,
+  DevTenantEnvSchema,
+  devTenantConfigFrom,
+  devTenantOrigins,
+} from '../dev-tenant/config.js';
+
+export { ADMIN_PERMISSION } from '../auth/permissions.js';
+export { ConfigError } from './config-error.js';
+export { DEFAULT_AUDIENCE } from '../dev-tenant/config.js';
 
 /**
  * Everything the process can be configured with, validated once at start.
@@ -11,12 +22,6 @@ import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The permission the admin endpoint requires (Auth0 RBAC). */
-export const ADMIN_PERMISSION = 'read:admin-messages';
-
-/** Default audience of the dev tenant: the identifier the Auth0 guides use. */
-export const DEFAULT_AUDIENCE = 'https://hello-world.example.com';
 
 /** One trusted issuer: the tenant's canonical domain or one of its custom domains. */
 export interface IssuerConfig {
@@ -45,29 +50,6 @@ export interface TokenCacheConfig {
   readonly maxAgeSeconds: number;
 }
 
-export interface DevTenantClient {
-  readonly name: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  /** Permissions put in the `permissions` claim of this client's tokens. */
-  readonly permissions: readonly string[];
-}
-
-export interface DevTenantConfig {
-  /** Always a loopback address: the dev tenant must never be reachable from outside. */
-  readonly host: string;
-  readonly port: number;
-  readonly url: string;
-  readonly keysDir: string;
-  readonly audience: string;
-  readonly tokenLifetimeSeconds: number;
-  readonly clients: readonly DevTenantClient[];
-  /** DEV_TENANT_EXTRA_ISSUERS: more tenants on the next ports, each its own issuer and keys. */
-  readonly extraIssuers: number;
-  /** The algorithms it signs with when asked (AUTH0_SIGNING_ALGS); RS256 unless asked otherwise. */
-  readonly signingAlgorithms: readonly SigningAlgorithm[];
-}
-
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -80,38 +62,8 @@ export interface Config {
   readonly devTenant: DevTenantConfig | null;
 }
 
-/** Invalid configuration: `message` is one line naming the variable and the problem. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'ERR_CONFIG';
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(hostname: string): boolean {
-  if (LOOPBACK_HOSTS.has(hostname.toLowerCase())) return true;
-  return isIP(hostname) === 4 && hostname.startsWith('127.');
-}
-
 // An Auth0 client ID is 32 letters and digits; people paste it where the API identifier belongs.
 const AUTH0_CLIENT_ID = /^[A-Za-z0-9]{32}$/;
-
-const optionalString = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
-
-function integer(min: number, max: number, fallback: number) {
-  return optionalString.transform((value, ctx) => {
-    if (value === undefined) return fallback;
-    const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return parsed;
-  });
-}
 
 /**
  * One domain, `tenant.region.auth0.com` or `https://login.example.com/`, normalised as Auth0's SDK
@@ -191,28 +143,13 @@ const audience = optionalString.refine((value) => value === undefined || !/\s/.t
 
 const clientOrigin = optionalString.transform((value, ctx) => {
   if (value === undefined) return 'http://localhost:4040';
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    ctx.addIssue({ code: 'custom', message: `must be an origin like http://localhost:4040, got ${JSON.stringify(value)}` });
+  const result = originProblem(value);
+  if ('problem' in result) {
+    ctx.addIssue({ code: 'custom', message: result.problem });
     return z.NEVER;
   }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be an origin (scheme, host, optional port) without a path, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return url.origin;
+  return result.origin;
 });
-
-const nonEmpty = (fallback: string) =>
-  optionalString.transform((value) => value ?? fallback);
 
 const EnvSchema = z.object({
   NODE_ENV: optionalString,
@@ -233,14 +170,6 @@ const EnvSchema = z.object({
   AUTH0_SIGNING_ALGS: signingAlgorithms,
   TOKEN_CACHE_MAX_ENTRIES: integer(0, 1_000_000, 10_000),
   TOKEN_CACHE_MAX_AGE_SECONDS: integer(0, 86_400, 300),
-  DEV_TENANT_PORT: integer(1, 65535, 6061),
-  DEV_TENANT_KEYS_DIR: nonEmpty('.dev-tenant'),
-  DEV_TENANT_TOKEN_LIFETIME_SECONDS: integer(60, 2_592_000, 86_400),
-  DEV_TENANT_EXTRA_ISSUERS: integer(0, 4, 0),
-  DEV_TENANT_CLIENT_ID: nonEmpty('hello-world-client'),
-  DEV_TENANT_CLIENT_SECRET: nonEmpty('hello-world-client-secret'),
-  DEV_TENANT_ADMIN_CLIENT_ID: nonEmpty('hello-world-admin-client'),
-  DEV_TENANT_ADMIN_CLIENT_SECRET: nonEmpty('hello-world-admin-client-secret'),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -267,9 +196,12 @@ export function authConfigFor(
  * `AUTH0_DOMAIN must be a host name without a path, got path "/oauth/token"`.
  */
 export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
+  // Both sets are checked even with AUTH0_DOMAIN set, so a typo in a DEV_TENANT_ variable is never silent.
   const result = EnvSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  const devResult = DevTenantEnvSchema.safeParse(env);
+  if (!result.success || !devResult.success) {
+    const issues = [...(result.error?.issues ?? []), ...(devResult.error?.issues ?? [])];
+    const problems = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const vars = result.data;
@@ -292,52 +224,12 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
       );
     }
     apiAudience = vars.AUTH0_AUDIENCE ?? DEFAULT_AUDIENCE;
-    const host = '127.0.0.1';
-    const origin = `http://${host}:${vars.DEV_TENANT_PORT}`;
-    // Extra issuers (DEV_TENANT_EXTRA_ISSUERS) listen on the ports right after DEV_TENANT_PORT.
-    const ports = Array.from({ length: 1 + vars.DEV_TENANT_EXTRA_ISSUERS }, (_, i) => vars.DEV_TENANT_PORT + i);
-    origins = ports.map((port) => `http://${host}:${port}`);
-    devTenant = {
-      host,
-      port: vars.DEV_TENANT_PORT,
-      url: origin,
-      keysDir: resolve(cwd, vars.DEV_TENANT_KEYS_DIR),
-      audience: apiAudience,
-      tokenLifetimeSeconds: vars.DEV_TENANT_TOKEN_LIFETIME_SECONDS,
-      extraIssuers: vars.DEV_TENANT_EXTRA_ISSUERS,
-      signingAlgorithms: vars.AUTH0_SIGNING_ALGS,
-      clients: [
-        {
-          name: 'Hello World Client',
-          clientId: vars.DEV_TENANT_CLIENT_ID,
-          clientSecret: vars.DEV_TENANT_CLIENT_SECRET,
-          permissions: [],
-        },
-        {
-          name: 'Hello World Admin Client',
-          clientId: vars.DEV_TENANT_ADMIN_CLIENT_ID,
-          clientSecret: vars.DEV_TENANT_ADMIN_CLIENT_SECRET,
-          permissions: [ADMIN_PERMISSION],
-        },
-      ],
-    };
-    if (vars.PORT === vars.DEV_TENANT_PORT) {
-      throw new ConfigError(`Invalid configuration: DEV_TENANT_PORT must differ from PORT (both are ${vars.PORT})`);
-    }
-    const last = ports.at(-1) ?? vars.DEV_TENANT_PORT;
-    if (last > 65535) {
-      throw new ConfigError(`Invalid configuration: DEV_TENANT_EXTRA_ISSUERS needs ports up to ${last}, past 65535; lower DEV_TENANT_PORT`);
-    }
-    if (ports.includes(vars.PORT)) {
-      throw new ConfigError(
-        `Invalid configuration: DEV_TENANT_EXTRA_ISSUERS would use port ${vars.PORT}, which is PORT; move DEV_TENANT_PORT`,
-      );
-    }
-    if (devTenant.clients[0]?.clientId === devTenant.clients[1]?.clientId) {
-      throw new ConfigError(
-        'Invalid configuration: DEV_TENANT_ADMIN_CLIENT_ID must differ from DEV_TENANT_CLIENT_ID',
-      );
-    }
+    devTenant = devTenantConfigFrom(
+      devResult.data,
+      { port: vars.PORT, clientOriginUrl: vars.CLIENT_ORIGIN_URL, audience: apiAudience, signingAlgorithms: vars.AUTH0_SIGNING_ALGS },
+      cwd,
+    );
+    origins = devTenantOrigins(devTenant);
   }
 
   return {

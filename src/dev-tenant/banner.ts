@@ -1,5 +1,5 @@
-import type { DevTenantConfig } from '../config/config.js';
-import { findDevTenantClient } from './client-credentials.js';
+import type { DevTenantConfig } from './config.js';
+import { findDevTenantClient } from './grants/client-credentials.js';
 
 /**
  * What the API prints at start in dev tenant mode: a warning, the clients, and shell commands
@@ -67,6 +67,21 @@ export function devTenantCurlCommands({ apiUrl, tenantUrl, config }: DevTenantBa
   };
 }
 
+/**
+ * What an Auth0 Hello World SPA needs, named as the samples name them: Angular reads these names,
+ * React prefixes them with `REACT_APP_`, Vue with `VITE_`. The domain keeps `http://`: without it
+ * the SDK would assume https.
+ */
+export function spaEnvironment({ apiUrl, tenantUrl, config }: DevTenantBannerInput): [name: string, value: string][] {
+  return [
+    ['AUTH0_DOMAIN', tenantUrl],
+    ['AUTH0_CLIENT_ID', config.spa.clientId],
+    ['AUTH0_CALLBACK_URL', config.spa.callbackUrls[0] ?? ''],
+    ['AUTH0_AUDIENCE', config.audience],
+    ['API_SERVER_URL', apiUrl],
+  ];
+}
+
 /** `86400` → `24 h`; durations that are not whole hours stay in seconds. */
 export function formatDuration(seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds} s`;
@@ -79,6 +94,10 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
   const clients = config.clients.map((client) => {
     const permissions = client.permissions.length > 0 ? client.permissions.join(' ') : '(none)';
     return `  ${client.name}: client_id ${client.clientId}  client_secret ${client.clientSecret}  permissions ${permissions}`;
+  });
+  const users = config.users.map((user) => {
+    const permissions = user.permissions.length > 0 ? user.permissions.join(' ') : 'no permissions';
+    return `${user.email} (${permissions})`;
   });
   return [
     rule,
@@ -98,6 +117,9 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
     `  ${commands.callPublic}`,
     `  ${commands.callProtected}`,
     `  ${commands.callAdmin}`,
+    'Single-page app (.env of the Auth0 Hello World SPAs; React adds REACT_APP_, Vue VITE_):',
+    ...spaEnvironment(input).map(([name, value]) => `  ${name}=${value}`),
+    `  Log in as: ${users.join(', ')}`,
     rule,
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DevTenantConfig } from '../config/config.js';
+import type { DevTenantConfig } from './config.js';
 import { type DevTenant, startDevTenant } from './tenant.js';
 
 /**

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OAuthError } from './client-credentials.js';
+import type { OAuthError } from './oauth-params.js';
 import {
   type DevSigningAlgorithm,
   isWithinGrace,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authorize } from '../auth/authorize.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import { ADMIN_PERMISSION } from '../config/config.js';
+import { ADMIN_PERMISSION } from '../auth/permissions.js';
 import { messageSchema } from '../schemas/message.js';
 import { MESSAGES } from './messages.js';
 

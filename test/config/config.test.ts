@@ -125,6 +125,13 @@ describe('parseConfig', () => {
     [{ TOKEN_CACHE_MAX_AGE_SECONDS: '-1' }, 'TOKEN_CACHE_MAX_AGE_SECONDS', /whole number/],
     [{ PORT: '60\n60' }, 'PORT', /got "60\\n60"/],
     [{ CLIENT_ORIGIN_URL: 'http://:secret@localhost:4040' }, 'CLIENT_ORIGIN_URL', /without a path/],
+    [{ DEV_TENANT_SPA_CALLBACK_URLS: 'localhost:4040/callback' }, 'DEV_TENANT_SPA_CALLBACK_URLS', /absolute http\(s\) URLs/],
+    [{ DEV_TENANT_SPA_CALLBACK_URLS: 'http://localhost:4040/cb#x' }, 'DEV_TENANT_SPA_CALLBACK_URLS', /fragment/],
+    [{ DEV_TENANT_SPA_LOGOUT_URLS: 'javascript:alert(1)' }, 'DEV_TENANT_SPA_LOGOUT_URLS', /absolute http\(s\) URLs/],
+    [{ DEV_TENANT_SPA_WEB_ORIGINS: 'http://localhost:4040/app' }, 'DEV_TENANT_SPA_WEB_ORIGINS', /without a path/],
+    [{ DEV_TENANT_SPA_WEB_ORIGINS: '*' }, 'DEV_TENANT_SPA_WEB_ORIGINS', /origin/],
+    [{ DEV_TENANT_USERS: 'alice' }, 'DEV_TENANT_USERS', /email addresses/],
+    [{ DEV_TENANT_SESSION_LIFETIME_SECONDS: '10' }, 'DEV_TENANT_SESSION_LIFETIME_SECONDS', /60 to/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {
@@ -145,9 +152,10 @@ describe('parseConfig', () => {
   it('without AUTH0_DOMAIN trusts the embedded dev tenant on loopback', () => {
     const config = parseConfig({ DEV_TENANT_PORT: '7001' }, '/srv/app');
     assert.ok(config.devTenant);
-    assert.equal(config.devTenant.host, '127.0.0.1');
+    assert.equal(config.devTenant.host, 'localhost');
+    assert.equal(config.devTenant.url, 'http://localhost:7001');
     assert.deepEqual(config.auth.issuers, [
-      { issuer: 'http://127.0.0.1:7001/', jwksUri: 'http://127.0.0.1:7001/.well-known/jwks.json' },
+      { issuer: 'http://localhost:7001/', jwksUri: 'http://localhost:7001/.well-known/jwks.json' },
     ]);
     assert.equal(config.auth.audience, DEFAULT_AUDIENCE);
     assert.equal(config.devTenant.keysDir, '/srv/app/.dev-tenant');
@@ -156,6 +164,58 @@ describe('parseConfig', () => {
       [[], ['read:admin-messages']],
     );
   });
+
+  it('registers the single-page app and the two users by default, following CLIENT_ORIGIN_URL', () => {
+    const devTenant = parseConfig({ CLIENT_ORIGIN_URL: 'http://localhost:5173' }).devTenant;
+    assert.ok(devTenant);
+    assert.deepEqual(devTenant.spa, {
+      clientId: 'hello-world-spa',
+      callbackUrls: ['http://localhost:5173/callback'],
+      logoutUrls: ['http://localhost:5173'],
+      webOrigins: ['http://localhost:5173'],
+    });
+    assert.deepEqual(
+      devTenant.users.map((user) => [user.email, user.permissions]),
+      [['user@example.com', []], ['admin@example.com', ['read:admin-messages']]],
+    );
+    assert.match(devTenant.users[0]?.userId ?? '', /^auth0\|[0-9a-f]{24}$/);
+    assert.equal(devTenant.sessionLifetimeSeconds, 259_200);
+  });
+
+  it('takes the single-page app URLs and the user lists from DEV_TENANT_ variables', () => {
+    const devTenant = parseConfig({
+      DEV_TENANT_SPA_CLIENT_ID: 'my-spa',
+      DEV_TENANT_SPA_CALLBACK_URLS: 'http://localhost:3000/callback, http://localhost:3000/',
+      DEV_TENANT_SPA_LOGOUT_URLS: 'http://localhost:3000',
+      DEV_TENANT_SPA_WEB_ORIGINS: 'http://localhost:3000/',
+      DEV_TENANT_USERS: 'a@example.com,B@example.com',
+      DEV_TENANT_ADMIN_USERS: ',', // a lone comma: none (empty means the default, as everywhere)
+    }).devTenant;
+    assert.ok(devTenant);
+    assert.deepEqual(devTenant.spa, {
+      clientId: 'my-spa',
+      callbackUrls: ['http://localhost:3000/callback', 'http://localhost:3000/'],
+      logoutUrls: ['http://localhost:3000'],
+      webOrigins: ['http://localhost:3000'],
+    });
+    assert.deepEqual(devTenant.users.map((user) => user.email), ['a@example.com', 'b@example.com']);
+  });
+
+  const conflicts: [string, Record<string, string>, RegExp][] = [
+    ['a user listed twice', { DEV_TENANT_USERS: 'a@example.com', DEV_TENANT_ADMIN_USERS: 'a@example.com' }, /both list a@example\.com/],
+    ['the SPA with an M2M client ID', { DEV_TENANT_SPA_CLIENT_ID: 'hello-world-client' }, /DEV_TENANT_SPA_CLIENT_ID must differ/],
+    ['no users at all', { DEV_TENANT_USERS: ',', DEV_TENANT_ADMIN_USERS: ',' }, /both empty/],
+  ];
+  for (const [name, vars, problem] of conflicts) {
+    it(`refuses ${name} in one line`, () => {
+      assert.throws(() => parseConfig(vars), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('\n'));
+        assert.match(error.message, problem);
+        return true;
+      });
+    });
+  }
 
   it('refuses the same port for the API and the dev tenant', () => {
     assert.throws(() => parseConfig({ PORT: '7000', DEV_TENANT_PORT: '7000' }), /DEV_TENANT_PORT must differ from PORT \(both are 7000\)/);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PERMISSION } from '../../src/config/config.js';
 import type { DevTenant } from '../../src/dev-tenant/tenant.js';
-import { childEnv, clientFor, lastLine, type RunResult, runTsScript, startTestTenant, tempKeysDir, unusedPort } from './helpers.js';
+import { childEnv, lastLine, type RunResult, runTsScript } from './helpers.js';
+import { clientFor, startTestTenant, tempKeysDir, testTenantConfig, type TestTenant, unusedPort } from '../helpers/tenant.js';
 
 const SCRIPT = 'src/dev-tenant/cli/token.ts';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
@@ -24,92 +25,98 @@ async function verifiedPermissions(tenant: DevTenant, token: string, audience: s
   return payload.permissions;
 }
 
-void test('prints a token from the running tenant as the last stdout line', { concurrency: true }, async (t) => {
-  const { tenant, config, keysDir } = await startTestTenant(t);
-  const port = Number(new URL(tenant.url).port);
-  const cases: [string, string[], string[]][] = [
-    ['default client', [], []],
-    ['--admin', ['--admin'], [ADMIN_PERMISSION]],
-    ['--admin --form', ['--admin', '--form'], [ADMIN_PERMISSION]],
-    ['--client-id of the admin client (secret from config)', ['--client-id', clientFor(config, true).clientId], [ADMIN_PERMISSION]],
-    [
-      '--client-id and --client-secret',
-      ['--client-id', clientFor(config, false).clientId, '--client-secret', clientFor(config, false).clientSecret],
-      [],
-    ],
-  ];
-  await Promise.all(cases.map(([name, args, permissions]) =>
-    t.test(name, async (st) => {
-      const result = await runToken(st, port, keysDir, args);
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(result.stdout, `${lastLine(result.stdout)}\n`, 'only the token on stdout');
-      const token = lastLine(result.stdout);
-      assert.match(token, JWT);
-      assert.deepEqual(await verifiedPermissions(tenant, token, config.audience), permissions);
-      assert.match(result.stderr, /Access token for/);
-    }),
-  ));
-});
-
-void test('reports a refusal by the tenant and exits 1', { concurrency: true }, async (t) => {
-  const { tenant, config, keysDir } = await startTestTenant(t);
-  const port = Number(new URL(tenant.url).port);
-  const cases: [string, string[], RegExp][] = [
-    ['wrong secret', ['--client-id', clientFor(config, false).clientId, '--client-secret', 'wrong'], /401 access_denied.*Unauthorized/],
-    ['another audience', ['--audience', 'https://other.example.com'], /403 access_denied.*not authorized to access "https:\/\/other\.example\.com"/],
-  ];
-  await Promise.all(cases.map(([name, args, message]) =>
-    t.test(name, async (st) => {
-      const result = await runToken(st, port, keysDir, args);
-      assert.equal(result.code, 1);
-      assert.equal(result.stdout, '');
-      assert.match(result.stderr, message);
-    }),
-  ));
-});
-
-void test('a tenant that is not running: one clear line, exit 1', async (t) => {
-  const port = await unusedPort();
-  const result = await runToken(t, port, await tempKeysDir(t), []);
-  assert.equal(result.code, 1);
-  assert.equal(result.stdout, '');
-  assert.equal(
-    result.stderr,
-    `token: no dev tenant answers at http://127.0.0.1:${String(port)}: is the API running? start it with npm start\n`,
-  );
-});
-
-void test('AUTH0_DOMAIN set: there is no dev tenant, exit 1', async (t) => {
-  const result = await runToken(t, await unusedPort(), await tempKeysDir(t), [], {
-    AUTH0_DOMAIN: 'example.us.auth0.com',
-    AUTH0_AUDIENCE: 'https://hello-world.example.com',
+describe('npm run token', () => {
+  describe('prints a token from the running tenant as the last stdout line', { concurrency: true }, () => {
+    let started: TestTenant;
+    before(async () => { started = await startTestTenant(); });
+    after(() => started.close());
+    // The same client ids and secrets the started tenant has.
+    const config = testTenantConfig('unused');
+    const cases: [string, string[], string[]][] = [
+      ['default client', [], []],
+      ['--admin', ['--admin'], [ADMIN_PERMISSION]],
+      ['--admin --form', ['--admin', '--form'], [ADMIN_PERMISSION]],
+      ['--client-id of the admin client (secret from config)', ['--client-id', clientFor(config, true).clientId], [ADMIN_PERMISSION]],
+      [
+        '--client-id and --client-secret',
+        ['--client-id', clientFor(config, false).clientId, '--client-secret', clientFor(config, false).clientSecret],
+        [],
+      ],
+    ];
+    for (const [name, args, permissions] of cases) {
+      it(name, async (t) => {
+        const { tenant, keysDir } = started;
+        const result = await runToken(t, Number(new URL(tenant.url).port), keysDir, args);
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout, `${lastLine(result.stdout)}\n`, 'only the token on stdout');
+        const token = lastLine(result.stdout);
+        assert.match(token, JWT);
+        assert.deepEqual(await verifiedPermissions(tenant, token, config.audience), permissions);
+        assert.match(result.stderr, /Access token for/);
+      });
+    }
   });
-  assert.equal(result.code, 1);
-  assert.equal(result.stdout, '');
-  assert.match(result.stderr, /^token: AUTH0_DOMAIN is set, so there is no dev tenant/);
-  assert.equal(result.stderr.trimEnd().split('\n').length, 1);
-});
 
-void test('usage mistakes exit 2 with a clear message', { concurrency: true }, async (t) => {
-  const keysDir = await tempKeysDir(t);
-  const port = await unusedPort();
-  const cases: [string[], RegExp][] = [
-    [['--admni'], /Unknown option '--admni'/],
-    [['extra'], /positional argument/i],
-    [['--client-id'], /--client-id/],
-    [['--admin', '--client-id', 'x'], /either --admin or --client-id/],
-    [['--client-secret', 's'], /--client-secret needs --client-id/],
-    [['--client-id', 'nobody'], /client "nobody" is not in the dev tenant config/],
-    [['--issuer', '2'], /--issuer must be a number from 1 to 1 \(DEV_TENANT_EXTRA_ISSUERS=0\)/],
-    [['--issuer', 'two'], /--issuer must be a number/],
-  ];
-  await Promise.all(cases.map(([args, message]) =>
-    t.test(args.join(' '), async (st) => {
-      const result = await runToken(st, port, keysDir, args);
-      assert.equal(result.code, 2, result.stderr);
-      assert.equal(result.stdout, '');
-      assert.match(result.stderr, message);
-      assert.match(result.stderr, /Usage: npm run -s token/);
-    }),
-  ));
+  describe('reports a refusal by the tenant and exits 1', { concurrency: true }, () => {
+    let started: TestTenant;
+    before(async () => { started = await startTestTenant(); });
+    after(() => started.close());
+    const config = testTenantConfig('unused');
+    const cases: [string, string[], RegExp][] = [
+      ['wrong secret', ['--client-id', clientFor(config, false).clientId, '--client-secret', 'wrong'], /401 access_denied.*Unauthorized/],
+      ['another audience', ['--audience', 'https://other.example.com'], /403 access_denied.*not authorized to access "https:\/\/other\.example\.com"/],
+    ];
+    for (const [name, args, message] of cases) {
+      it(name, async (t) => {
+        const result = await runToken(t, Number(new URL(started.tenant.url).port), started.keysDir, args);
+        assert.equal(result.code, 1);
+        assert.equal(result.stdout, '');
+        assert.match(result.stderr, message);
+      });
+    }
+  });
+
+  it('a tenant that is not running: one clear line, exit 1', async (t) => {
+    const port = await unusedPort();
+    const result = await runToken(t, port, await tempKeysDir(t), []);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      `token: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start\n`,
+    );
+  });
+
+  it('AUTH0_DOMAIN set: there is no dev tenant, exit 1', async (t) => {
+    const result = await runToken(t, await unusedPort(), await tempKeysDir(t), [], {
+      AUTH0_DOMAIN: 'example.us.auth0.com',
+      AUTH0_AUDIENCE: 'https://hello-world.example.com',
+    });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^token: AUTH0_DOMAIN is set, so there is no dev tenant/);
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+  });
+
+  describe('usage mistakes exit 2 with a clear message', { concurrency: true }, () => {
+    const cases: [string[], RegExp][] = [
+      [['--admni'], /Unknown option '--admni'/],
+      [['extra'], /positional argument/i],
+      [['--client-id'], /--client-id/],
+      [['--admin', '--client-id', 'x'], /either --admin or --client-id/],
+      [['--client-secret', 's'], /--client-secret needs --client-id/],
+      [['--client-id', 'nobody'], /client "nobody" is not in the dev tenant config/],
+      [['--issuer', '2'], /--issuer must be a number from 1 to 1 \(DEV_TENANT_EXTRA_ISSUERS=0\)/],
+      [['--issuer', 'two'], /--issuer must be a number/],
+    ];
+    for (const [args, message] of cases) {
+      it(args.join(' '), async (t) => {
+        const result = await runToken(t, await unusedPort(), await tempKeysDir(t), args);
+        assert.equal(result.code, 2, result.stderr);
+        assert.equal(result.stdout, '');
+        assert.match(result.stderr, message);
+        assert.match(result.stderr, /Usage: npm run -s token/);
+      });
+    }
+  });
 });

@@ -37,21 +37,21 @@ describe('extra issuer configs', () => {
     assert.ok(devTenant);
     const second = extraTenantConfig(devTenant, 2);
     assert.equal(second.port, 7002);
-    assert.equal(second.url, 'http://127.0.0.1:7002');
+    assert.equal(second.url, 'http://localhost:7002');
     assert.equal(second.keysDir, join('/keys', 'issuer-2'));
     assert.deepEqual(allTenantConfigs(devTenant).map((config) => config.url), [
-      'http://127.0.0.1:7001',
-      'http://127.0.0.1:7002',
-      'http://127.0.0.1:7003',
+      'http://localhost:7001',
+      'http://localhost:7002',
+      'http://localhost:7003',
     ]);
   });
 
   it('has the API trust every one of them', () => {
     const config = parseConfig({ DEV_TENANT_PORT: '7001', DEV_TENANT_EXTRA_ISSUERS: '2' });
     assert.deepEqual(config.auth.issuers.map(({ issuer }) => issuer), [
-      'http://127.0.0.1:7001/',
-      'http://127.0.0.1:7002/',
-      'http://127.0.0.1:7003/',
+      'http://localhost:7001/',
+      'http://localhost:7002/',
+      'http://localhost:7003/',
     ]);
   });
 
@@ -85,14 +85,14 @@ describe('the server with DEV_TENANT_EXTRA_ISSUERS=1 and AUTH0_SIGNING_ALGS=RS25
     };
     const server = await startServerProcess(env);
     try {
-      const second = `http://127.0.0.1:${tenantPort + 1}`;
+      const second = `http://localhost:${tenantPort + 1}`;
       await server.waitFor(({ stderr }) => stderr.includes(`Also trusted: ${second}/`));
       const devTenant = parseConfig(env).devTenant;
       assert.ok(devTenant);
       const client = devTenant.clients[0];
       assert.ok(client);
       const credentials = { clientId: client.clientId, clientSecret: client.clientSecret, audience: devTenant.audience };
-      const first = `http://127.0.0.1:${tenantPort}`;
+      const first = `http://localhost:${tenantPort}`;
 
       // The token CLI, as a user runs it, for the second issuer with PS256.
       const cli = await runTsScript('src/dev-tenant/cli/token.ts', ['--issuer', '2', '--alg', 'PS256'], {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { requestedSigningAlg } from '../../src/dev-tenant/signing-algorithms.js';
 import { TokenRequestError, requestToken } from '../../src/dev-tenant/tenant.js';
-import { clientFor, startTestTenant } from './helpers.js';
+import { clientFor, startTestTenant } from '../helpers/tenant.js';
 
 describe('requestedSigningAlg (the dev-only signing_alg parameter)', () => {
   const rows: [string, unknown, readonly ('RS256' | 'PS256')[], string | RegExp][] = [
@@ -31,7 +31,7 @@ describe('requestedSigningAlg (the dev-only signing_alg parameter)', () => {
 
 describe('a dev tenant that signs PS256 too', () => {
   it('publishes a PS256 key with alg PS256 beside the RS256 key, and signs with it when asked', async (t) => {
-    const { tenant, config } = await startTestTenant(t, { signingAlgorithms: ['RS256', 'PS256'] });
+    const { tenant, config } = await startTestTenant({ t, config: { signingAlgorithms: ['RS256', 'PS256'] } });
     const jwks = (await (await fetch(`${tenant.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] };
     assert.deepEqual(jwks.keys.map((key) => key.alg), ['RS256', 'PS256']);
     assert.notEqual(jwks.keys[0]?.kid, jwks.keys[1]?.kid);
@@ -51,7 +51,7 @@ describe('a dev tenant that signs PS256 too', () => {
   });
 
   it('by default publishes RS256 only and refuses a PS256 request with 400', async (t) => {
-    const { tenant, config } = await startTestTenant(t);
+    const { tenant, config } = await startTestTenant({ t });
     const jwks = (await (await fetch(`${tenant.url}/.well-known/jwks.json`)).json()) as { keys: { alg: string }[] };
     assert.deepEqual(jwks.keys.map((key) => key.alg), ['RS256']);
     const client = clientFor(config, false);

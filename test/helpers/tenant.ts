@@ -1,13 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { type JWTHeaderParameters, type JWTPayload, SignJWT } from 'jose';
-import { type Config, DEFAULT_AUDIENCE, type DevTenantConfig, authConfigFor, parseConfig } from '../../src/config/config.js';
+import { ADMIN_PERMISSION, type Config, DEFAULT_AUDIENCE, authConfigFor, parseConfig } from '../../src/config/config.js';
+import type { DevTenantClient, DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { loadOrCreateSigningKeys } from '../../src/dev-tenant/signing-keys.js';
 import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
 
 /**
- * A real dev tenant on 127.0.0.1 (ephemeral port, fresh keys) for tests: tokens come from its
+ * A real dev tenant on localhost (ephemeral port, fresh keys) for tests: tokens come from its
  * /oauth/token over HTTP and the API fetches its JWKS over HTTP, exactly as in production.
  */
 export interface TestTenant {
@@ -21,23 +24,65 @@ export interface TestTenant {
    * Starts from valid claims; `claims`/`header` entries set to undefined are removed.
    */
   sign(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  /** Stops the tenant and removes its keys; done for you when started with `t`. */
   close(): Promise<void>;
 }
 
-export async function startTestTenant(audience: string = DEFAULT_AUDIENCE): Promise<TestTenant> {
+export interface TestTenantOptions {
+  /** Closes the tenant and removes its keys when this test ends. */
+  readonly t?: TestContext;
+  /** Variables for parseConfig (e.g. CLIENT_ORIGIN_URL, DEV_TENANT_USERS), as a user would set them. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces fields of the parsed config (port is 0 unless given). */
+  readonly config?: Partial<DevTenantConfig>;
+  /** The tenant's clock, seconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/** A fresh keys directory, removed when the test ends. */
+export async function tempKeysDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dev-tenant-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * The dev tenant config the real config code builds (same client ids and secrets as the CLIs
+ * see), on port 0 so tests never collide.
+ */
+export function testTenantConfig(
+  keysDir: string,
+  overrides: Partial<DevTenantConfig> = {},
+  env: Readonly<Record<string, string>> = {},
+): DevTenantConfig {
+  const devTenant = parseConfig({ ...env, DEV_TENANT_KEYS_DIR: keysDir }).devTenant;
+  if (devTenant === null) throw new Error('expected a dev tenant config');
+  return { ...devTenant, port: 0, ...overrides };
+}
+
+export async function startTestTenant(options: TestTenantOptions = {}): Promise<TestTenant> {
   const keysDir = await mkdtemp(join(tmpdir(), 'hello-api-test-'));
-  const base = parseConfig({ DEV_TENANT_KEYS_DIR: keysDir, AUTH0_AUDIENCE: audience }).devTenant;
-  if (base === null) throw new Error('expected a dev tenant config');
-  const config: DevTenantConfig = { ...base, port: 0 };
-  const tenant = await startDevTenant(config);
+  const config = testTenantConfig(keysDir, options.config, options.env);
+  const { audience } = config;
+  let tenant: DevTenant;
+  try {
+    tenant = await startDevTenant(config, options.now === undefined ? {} : { now: options.now });
+  } catch (error) {
+    await rm(keysDir, { recursive: true, force: true });
+    throw error;
+  }
+  const close = async () => {
+    await tenant.close();
+    await rm(keysDir, { recursive: true, force: true });
+  };
+  options.t?.after(close);
 
   return {
     tenant,
     config,
     keysDir,
     async token(client = 'user') {
-      const { clientId, clientSecret } = config.clients[client === 'admin' ? 1 : 0] ?? {};
-      if (clientId === undefined || clientSecret === undefined) throw new Error('no such client');
+      const { clientId, clientSecret } = clientFor(config, client === 'admin');
       const response = await requestToken(tenant.url, { clientId, clientSecret, audience });
       return response.access_token;
     },
@@ -56,15 +101,27 @@ export async function startTestTenant(audience: string = DEFAULT_AUDIENCE): Prom
       const protectedHeader = withoutUndefined({ alg: 'RS256', typ: 'JWT', kid: current.kid, ...header });
       return new SignJWT(payload).setProtectedHeader(protectedHeader as JWTHeaderParameters).sign(current.privateKey);
     },
-    async close() {
-      await tenant.close();
-      await rm(keysDir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
 function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
+
+export function clientFor(config: DevTenantConfig, admin: boolean): DevTenantClient {
+  const client = config.clients.find((candidate) => candidate.permissions.includes(ADMIN_PERMISSION) === admin);
+  if (client === undefined) throw new Error(`no ${admin ? 'admin' : 'non-admin'} client in the config`);
+  return client;
+}
+
+/** A loopback port nothing listens on (bound, then released). */
+export async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((error) => { if (error) reject(error); else resolve(); }));
+  return port;
 }
 
 /** API config that trusts `tenantUrl`, as if AUTH0_DOMAIN pointed at it. */

@@ -232,7 +232,7 @@ const ISSUER: Vector[] = [
     },
     expectedStatus: 401,
   },
-  { name: 'iss with localhost for 127.0.0.1', makeToken: (x) => genuine(x, { iss: x.tenant.tenant.issuer.replace('127.0.0.1', 'localhost') }), expectedStatus: 401 },
+  { name: 'iss with 127.0.0.1 for localhost', makeToken: (x) => genuine(x, { iss: x.tenant.tenant.issuer.replace('localhost', '127.0.0.1') }), expectedStatus: 401 },
   { name: 'iss another host', makeToken: (x) => genuine(x, { iss: 'https://evil.example.com/' }), expectedStatus: 401 },
   { name: 'iss with a double trailing slash', makeToken: (x) => genuine(x, { iss: `${x.tenant.tenant.issuer}/` }), expectedStatus: 401 },
   { name: 'iss with a path', makeToken: (x) => genuine(x, { iss: `${x.tenant.tenant.issuer}api/` }), expectedStatus: 401 },

@@ -1,4 +1,5 @@
-import { ConfigError, type DevTenantConfig } from '../../config/config.js';
+import { ConfigError } from '../../config/config-error.js';
+import type { DevTenantConfig } from '../config.js';
 import { loadConfig } from '../../config/env-file.js';
 
 /**

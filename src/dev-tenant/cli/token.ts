@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { DevTenantConfig } from '../../config/config.js';
+import type { DevTenantConfig } from '../config.js';
 import { formatDuration } from '../banner.js';
-import { findDevTenantClient } from '../client-credentials.js';
+import { findDevTenantClient } from '../grants/client-credentials.js';
 import { allTenantConfigs } from '../extra-issuers.js';
 import { type ClientCredentials, requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
 import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';

@@ -1,0 +1,123 @@
+import type { DevTenantConfig } from './config.js';
+import { parameter, scopeList } from './oauth-params.js';
+import { isCodeChallenge, PKCE_METHOD } from './pkce.js';
+
+/**
+ * Checks of `GET /authorize` (pure): what the SPA SDK sends, validated in the order that keeps
+ * redirects safe. Until `client_id` and `redirect_uri` are known good, an error is a page on the
+ * tenant (never a redirect: no open redirect); after that it goes back to the callback as
+ * RFC 6749 §4.1.2.1 says.
+ */
+
+export type ResponseMode = 'query' | 'web_message';
+
+/** The scopes the tenant grants; others are dropped as Auth0 drops unknown ones. */
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+export interface AuthorizationRequest {
+  readonly clientId: string;
+  /** Exactly one of the client's callback URLs. */
+  readonly redirectUri: string;
+  readonly responseMode: ResponseMode;
+  /** Echoed byte for byte; undefined when the client sent none. */
+  readonly state: string | undefined;
+  readonly nonce: string | undefined;
+  readonly scope: readonly string[];
+  readonly audience: string;
+  readonly codeChallenge: string;
+  readonly prompt: 'login' | 'none' | undefined;
+  readonly screenHint: 'signup' | undefined;
+}
+
+/** Where an error goes once the callback is trusted. */
+export interface ErrorDestination {
+  readonly redirectUri: string;
+  readonly responseMode: ResponseMode;
+  readonly state: string | undefined;
+}
+
+export type AuthorizationCheck =
+  | { readonly ok: true; readonly request: AuthorizationRequest }
+  /** Shown on the tenant, status 400: the callback cannot be trusted. */
+  | { readonly ok: false; readonly kind: 'page'; readonly message: string }
+  | {
+      readonly ok: false;
+      readonly kind: 'callback';
+      readonly destination: ErrorDestination;
+      readonly error: string;
+      readonly description: string;
+    };
+
+const PROMPTS = new Set(['login', 'none', 'consent', 'select_account']);
+
+/** The origin of an allowed callback URL; the exact `postMessage` target for web_message. */
+export function callbackOrigin(redirectUri: string): string {
+  return new URL(redirectUri).origin;
+}
+
+export function checkAuthorizationRequest(
+  query: unknown,
+  config: Pick<DevTenantConfig, 'spa' | 'audience'>,
+): AuthorizationCheck {
+  const page = (message: string): AuthorizationCheck => ({ ok: false, kind: 'page', message });
+  const clientId = parameter(query, 'client_id');
+  if (clientId === undefined) return page('Missing required parameter: client_id');
+  if (clientId !== config.spa.clientId) return page(`Unknown client: ${clientId}`);
+  const redirectUri = parameter(query, 'redirect_uri');
+  if (redirectUri === undefined) return page('Missing required parameter: redirect_uri');
+  if (!config.spa.callbackUrls.includes(redirectUri)) {
+    return page(
+      `Callback URL mismatch. ${redirectUri} is not in the list of Allowed Callback URLs (DEV_TENANT_SPA_CALLBACK_URLS).`,
+    );
+  }
+  const mode = parameter(query, 'response_mode') ?? 'query';
+  if (mode !== 'query' && mode !== 'web_message') return page(`Unsupported response_mode: ${mode}`);
+  if (mode === 'web_message' && !config.spa.webOrigins.includes(callbackOrigin(redirectUri))) {
+    return page(
+      `The origin ${callbackOrigin(redirectUri)} is not in the list of Allowed Web Origins (DEV_TENANT_SPA_WEB_ORIGINS).`,
+    );
+  }
+
+  const destination: ErrorDestination = { redirectUri, responseMode: mode, state: parameter(query, 'state') };
+  const fail = (error: string, description: string): AuthorizationCheck => ({
+    ok: false,
+    kind: 'callback',
+    destination,
+    error,
+    description,
+  });
+  const responseType = parameter(query, 'response_type');
+  if (responseType === undefined) return fail('invalid_request', 'Missing required parameter: response_type');
+  if (responseType !== 'code') {
+    return fail('unsupported_response_type', `Unsupported response type: ${responseType} (only "code", with PKCE)`);
+  }
+  const codeChallenge = parameter(query, 'code_challenge');
+  if (codeChallenge === undefined) return fail('invalid_request', 'Missing required parameter: code_challenge (PKCE is required)');
+  const method = parameter(query, 'code_challenge_method');
+  if (method !== PKCE_METHOD) {
+    return fail('invalid_request', `code_challenge_method must be ${PKCE_METHOD}, got ${method ?? 'none'}`);
+  }
+  if (!isCodeChallenge(codeChallenge)) return fail('invalid_request', 'code_challenge must be base64url of a SHA-256 digest');
+  // Without an audience Auth0 uses the tenant's Default Audience; the dev tenant's is its one API.
+  const audience = parameter(query, 'audience') ?? config.audience;
+  if (audience !== config.audience) return fail('access_denied', `Service not found: ${audience}`);
+  const prompt = parameter(query, 'prompt');
+  if (prompt !== undefined && !PROMPTS.has(prompt)) return fail('invalid_request', `Unsupported prompt: ${prompt}`);
+
+  const supported: readonly string[] = SUPPORTED_SCOPES;
+  return {
+    ok: true,
+    request: {
+      clientId,
+      redirectUri,
+      responseMode: mode,
+      state: destination.state,
+      nonce: parameter(query, 'nonce'),
+      scope: scopeList(parameter(query, 'scope')).filter((value) => supported.includes(value)),
+      audience,
+      codeChallenge,
+      prompt: prompt === 'login' || prompt === 'none' ? prompt : undefined,
+      screenHint: parameter(query, 'screen_hint') === 'signup' ? 'signup' : undefined,
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuthorizationCodeStore } from '../code-store.js';
+import type { DevTenantConfig } from '../config.js';
+import { AUTHORIZATION_CODE_GRANT, authorizationCodeGrant } from '../grants/authorization-code.js';
+import { CLIENT_CREDENTIALS_GRANT, clientCredentialsGrant } from '../grants/client-credentials.js';
+import type { Grant } from '../grants/grant.js';
+import { REFRESH_TOKEN_GRANT, refreshTokenGrant } from '../grants/refresh-token.js';
+import { missingParameter, oauthError, parameter } from '../oauth-params.js';
+import type { RefreshTokenStore } from '../refresh-tokens.js';
+import { requestedSigningAlg, type TenantSigningKeys } from '../signing-algorithms.js';
+import { SIGNING_ALG } from '../signing-keys.js';
+import { TOKEN_PATH } from './discovery.js';
+import { noStore, sendOAuthError } from './replies.js';
+
+export interface TokenRoutesOptions {
+  readonly config: DevTenantConfig;
+  readonly issuer: () => string;
+  readonly keys: TenantSigningKeys;
+  readonly codes: AuthorizationCodeStore;
+  readonly refreshTokens: RefreshTokenStore;
+  /** Seconds since the epoch. */
+  readonly now: () => number;
+}
+
+const GRANTS: ReadonlyMap<string, Grant> = new Map([
+  [CLIENT_CREDENTIALS_GRANT, clientCredentialsGrant],
+  [AUTHORIZATION_CODE_GRANT, authorizationCodeGrant],
+  [REFRESH_TOKEN_GRANT, refreshTokenGrant],
+]);
+
+/** POST /oauth/token, JSON or form body: picks the grant module by `grant_type`. */
+export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
+  const { config, issuer, keys, codes, refreshTokens, now } = options;
+  app.post(TOKEN_PATH, {
+    // Set before the body is parsed so error replies (bad JSON) are not cacheable either.
+    onRequest: (_request, reply, done) => {
+      noStore(reply);
+      done();
+    },
+    handler: async (request, reply) => {
+      const grantType = parameter(request.body, 'grant_type');
+      if (grantType === undefined) return sendOAuthError(reply, missingParameter('grant_type').error);
+      const grant = GRANTS.get(grantType);
+      if (grant === undefined) {
+        return sendOAuthError(reply, oauthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`).error);
+      }
+      const signingAlg = requestedSigningAlg(request.body, keys.algorithms);
+      if (!signingAlg.ok) return sendOAuthError(reply, signingAlg.error);
+      // ID tokens stay RS256 whatever the access token's algorithm: the SPA SDK accepts nothing else.
+      const signing = {
+        key: await keys.current(signingAlg.alg),
+        idTokenKey: await keys.current(SIGNING_ALG),
+        issuer: issuer(),
+        nowSeconds: now(),
+      };
+      const result = await grant(request.body, { config, signing, codes, refreshTokens });
+      return result.ok ? result.body : sendOAuthError(reply, result.error);
+    },
+  });
+  return Promise.resolve();
+};
