@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { registerErrorHandling, sendError } from './errors/error-handler.js';
 import { healthRoutes } from './health/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { registerCors } from './http/cors.js';
 import { echoRequestId, loggerOptions, requestIdFor } from './http/logging.js';
 import { refuseRequestBodies } from './http/request-body.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   readonly keySet?: RemoteKeySet;
   /** Where log lines go instead of stdout (tests read them). */
   readonly logStream?: { write(line: string): void };
+  /** Drains and closes the server on a signal (src/server.ts); by default one without a drain window. */
+  readonly shutdown?: GracefulShutdown;
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -75,7 +78,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   echoRequestId(app);
   refuseRequestBodies(app, routeMissError);
   await registerCors(app, config.clientOriginUrl);
-  await app.register(healthRoutes, { keySet });
+  const shutdown = options.shutdown ?? new GracefulShutdown({ drainMs: 0 });
+  shutdown.attach(app);
+  await app.register(healthRoutes, { keySet, isShuttingDown: () => shutdown.draining });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });
   return app;
 }

@@ -3,6 +3,8 @@ import type { RemoteKeySet } from '../auth/key-set.js';
 
 export interface HealthRoutesOptions {
   readonly keySet: RemoteKeySet;
+  /** True once shutdown has begun: /readyz answers 503 so load balancers stop sending. */
+  readonly isShuttingDown: () => boolean;
 }
 
 const statusSchema = {
@@ -14,11 +16,13 @@ const statusSchema = {
 
 /**
  * GET /healthz: the process answers (liveness).
- * GET /readyz: the signing keys are loaded, or can be loaded now (readiness); 503 otherwise.
+ * GET /readyz: the signing keys are loaded, or can be loaded now (readiness); 503 otherwise, and
+ * from the moment a shutdown begins.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { keySet }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { keySet, isShuttingDown }) => {
   app.get('/healthz', { schema: statusSchema }, () => ({ status: 'ok' }));
   app.get('/readyz', { schema: statusSchema }, async (_request, reply) => {
+    if (isShuttingDown()) return reply.code(503).send({ message: 'Not ready: shutting down' });
     if (await keySet.warm()) return { status: 'ready' };
     return reply.code(503).send({ message: 'Not ready: the signing keys cannot be loaded' });
   });
