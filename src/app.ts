@@ -9,6 +9,7 @@ import { clientErrorHandler } from './http/client-errors.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { registerCors } from './http/cors.js';
 import { echoRequestId, loggerOptions, requestIdFor } from './http/logging.js';
+import { registerOpenApi } from './http/openapi.js';
 import { refuseRequestBodies } from './http/request-body.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { messageRoutes } from './messages/routes.js';
@@ -78,6 +79,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   echoRequestId(app);
   refuseRequestBodies(app, routeMissError);
   await registerCors(app, config.clientOriginUrl);
+  // Before the routes, so it sees them (src/schemas/); GET /openapi.json.
+  await registerOpenApi(app);
   const shutdown = options.shutdown ?? new GracefulShutdown({ drainMs: 0 });
   shutdown.attach(app);
   await app.register(healthRoutes, { keySet, isShuttingDown: () => shutdown.draining });

@@ -8,6 +8,7 @@ export interface HealthRoutesOptions {
 }
 
 const statusSchema = {
+  tags: ['health'],
   response: {
     200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
     503: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
