@@ -2,7 +2,7 @@
 // into one ES module, dist/server.js. One file loads in about two thirds of the time of the
 // hundreds of modules it replaces (cold start, see BENCHMARKS.md), and dist/ runs without
 // node_modules. Type checking is `npm run typecheck`; esbuild only strips types.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -28,3 +28,6 @@ await build({
   // Some bundled CommonJS packages call require() for Node's own modules; ESM has no require.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
+// Says the bundle is an ES module, so Node loads it as one at once instead of trying CommonJS first,
+// wherever dist/ is copied (the container image holds dist/ alone).
+writeFileSync(join(outdir, 'package.json'), '{ "type": "module" }\n');
