@@ -41,7 +41,8 @@ async function startApi(drainMs: number) {
 
 describe('graceful shutdown', () => {
   it('answers /readyz 503 at once, serves keep-alive requests during the drain with Connection: close, resets none', async (t) => {
-    const { app, shutdown, port } = await startApi(600);
+    const drainMs = 1_000;
+    const { app, shutdown, port } = await startApi(drainMs);
     t.after(() => app.close());
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     t.after(() => { agent.destroy(); });
@@ -53,24 +54,24 @@ describe('graceful shutdown', () => {
     const stopped = shutdown.run();
     assert.equal((await get(port, '/readyz', false)).status, 503);
 
-    // Requests keep arriving on those connections (and new ones) just after the signal.
+    // Requests keep arriving on those connections (and new ones) in the first half of the drain
+    // window: the end of the window is where connections close, by design.
     const answers: Answer[] = [];
     const errors: string[] = [];
-    for (let wave = 0; wave < 5; wave += 1) {
+    while (Date.now() - started < drainMs / 2) {
       const results = await Promise.allSettled(Array.from({ length: 8 }, () => get(port, '/api/messages/public', agent)));
       for (const result of results) {
         if (result.status === 'fulfilled') answers.push(result.value);
         else errors.push(String((result.reason as NodeJS.ErrnoException).code ?? result.reason));
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await stopped;
 
     assert.deepEqual(errors, [], 'no request was reset or refused');
-    assert.equal(answers.length, 40);
+    assert.ok(answers.length >= 8, String(answers.length));
     assert.ok(answers.every((answer) => answer.status === 200), JSON.stringify(answers.map((a) => a.status)));
     assert.ok(answers.every((answer) => answer.headers['connection'] === 'close'));
-    assert.ok(Date.now() - started >= 600, 'the server stayed open for the drain window');
+    assert.ok(Date.now() - started >= drainMs, 'the server stayed open for the drain window');
     await assert.rejects(get(port, '/healthz', false), { code: 'ECONNREFUSED' });
   });
 
