@@ -21,7 +21,7 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: 'node22',
   sourcemap: true,
   ...(values['external-packages'] === true && { packages: 'external' }),
   logLevel: 'warning',
