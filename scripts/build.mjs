@@ -1,5 +1,5 @@
 // Builds the production server: src/server.ts and everything it imports, node_modules included,
-// into one ES module, dist/server.js. One file loads in about two thirds of the time of the
+// into one ES module, dist/server.js. One file loads in about half the time of the
 // hundreds of modules it replaces (cold start, see BENCHMARKS.md), and dist/ runs without
 // node_modules. Type checking is `npm run typecheck`; esbuild only strips types.
 import { rmSync, writeFileSync } from 'node:fs';
