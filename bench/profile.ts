@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SelfTime, summariseProfile } from './lib/cpuprofile.js';
+import { type SelfTime, profileBuildDir, summariseProfile } from './lib/cpuprofile.js';
 import { table } from './lib/format.js';
 import { runLoad, uncleanRun } from './lib/load.js';
 import { installCleanup } from './lib/processes.js';
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   installCleanup();
   // The production bundle with node_modules left external, so the profile attributes time to each
   // dependency instead of to one bundled file.
-  const buildDir = join(ROOT, 'node_modules', '.cache', 'hello-api-profile');
+  // Inside the project (so node_modules resolves) but not under node_modules, or the summary would
+  // file the app's own code under a package named `.cache`.
+  const buildDir = profileBuildDir(ROOT);
   execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', buildDir, '--external-packages'], { cwd: ROOT, stdio: 'inherit' });
   const tenant = await startBenchTenant();
   const profileDir = join(ROOT, 'bench', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);

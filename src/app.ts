@@ -3,12 +3,14 @@ import { IssuerRegistry } from './auth/issuers.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
-import { BadRequestError } from './errors/http-errors.js';
 import { registerErrorHandling, sendError } from './errors/error-handler.js';
 import { healthRoutes } from './health/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { registerCors } from './http/cors.js';
-import { loggerOptions, requestIdFor } from './http/logging.js';
+import { echoRequestId, loggerOptions, requestIdFor } from './http/logging.js';
+import { registerOpenApi } from './http/openapi.js';
+import { refuseRequestBodies } from './http/request-body.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { messageRoutes } from './messages/routes.js';
 
@@ -17,6 +19,8 @@ export interface AppOptions {
   readonly issuers?: IssuerRegistry;
   /** Where log lines go instead of stdout (tests read them). */
   readonly logStream?: { write(line: string): void };
+  /** Drains and closes the server on a signal (src/server.ts); by default one without a drain window. */
+  readonly shutdown?: GracefulShutdown;
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -66,24 +70,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   // Before any route (CORS adds one): routes keep the error handler in force when they are added.
-  registerErrorHandling(app);
+  const routeMissError = registerErrorHandling(app);
   // Security headers first, then the request id and the no-body rule, then CORS (which answers
   // preflights itself): every answer, preflights and refusals included, carries the headers and
   // the id, and a body is refused before anything else reads the request.
   registerSecurityHeaders(app);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    // These routes take no body; refuse one rather than read it, and close the connection so
-    // the unread body is not drained until the request timeout.
-    if (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0) {
-      reply.header('connection', 'close');
-      done(new BadRequestError('Request bodies are not accepted'));
-      return;
-    }
-    done();
-  });
+  echoRequestId(app);
+  refuseRequestBodies(app, routeMissError);
   await registerCors(app, config.clientOriginUrl);
-  await app.register(healthRoutes, { issuers });
+  // Before the routes, so it sees them (src/schemas/); GET /openapi.json.
+  await registerOpenApi(app);
+  const shutdown = options.shutdown ?? new GracefulShutdown({ drainMs: 0 });
+  shutdown.attach(app);
+  await app.register(healthRoutes, { issuers, isShuttingDown: () => shutdown.draining });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });
   return app;
 }

@@ -2,8 +2,10 @@ import cluster from 'node:cluster';
 import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
+import { startupSummaryLine } from './config/startup-summary.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
 import type { DevTenants } from './dev-tenant/extra-issuers.js';
+import { GracefulShutdown } from './http/graceful-shutdown.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
@@ -11,8 +13,8 @@ import type { DevTenants } from './dev-tenant/extra-issuers.js';
  * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP.
  */
 
-/** How long a graceful shutdown may take before the process gives up on in-flight requests. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** After the drain window, how long closing may take before the process gives up on in-flight requests. */
+const CLOSE_GRACE_MS = 10_000;
 
 function fail(message: string): never {
   console.error(message);
@@ -31,12 +33,12 @@ function startFailure(error: unknown, variable: string, port: number): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function onShutdownSignal(shutdown: () => Promise<void>): void {
+function onShutdownSignal(config: Config, shutdown: () => Promise<void>): void {
   let stopping = false;
   const handler = (): void => {
     if (stopping) return;
     stopping = true;
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => process.exit(1), config.shutdownDrainSeconds * 1000 + CLOSE_GRACE_MS).unref();
     shutdown().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -67,32 +69,44 @@ async function startDevTenantOrExit(config: Config): Promise<DevTenants | null> 
   }
 }
 
-async function printBanner(config: Config, tenant: DevTenants | null): Promise<void> {
-  if (tenant === null || config.devTenant === null) return;
-  const apiUrl = `http://localhost:${config.port}`;
-  const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
-  const extra = extraIssuerLines(tenant.urls).map((line) => `${line}\n`).join('');
-  process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n${extra}`);
+/** Once the API listens on `port` (the real one, also with PORT=0): the dev tenant banner, or in production one summary line. */
+async function announceStart(config: Config, tenant: DevTenants | null, port: number): Promise<void> {
+  if (tenant !== null && config.devTenant !== null) {
+    const apiUrl = `http://localhost:${port}`;
+    const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
+    const extra = extraIssuerLines(tenant.urls).map((line) => `${line}\n`).join('');
+    process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n${extra}`);
+  } else if (config.production) {
+    process.stdout.write(`${startupSummaryLine(config, port)}\n`);
+  }
+}
+
+interface RunningApi {
+  readonly port: number;
+  /** Drains (SHUTDOWN_DRAIN_SECONDS), then closes; resolves when every response is sent. */
+  readonly stop: () => Promise<void>;
 }
 
 /** Runs the API in this process; resolves once it listens. */
-async function serveApi(config: Config): Promise<() => Promise<void>> {
-  const app = await buildApp(config);
+async function serveApi(config: Config): Promise<RunningApi> {
+  const shutdown = new GracefulShutdown({ drainMs: config.shutdownDrainSeconds * 1000 });
+  const app = await buildApp(config, { shutdown });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();
     fail(startFailure(error, 'PORT', config.port));
   }
-  return () => app.close();
+  const address = app.server.address();
+  return { port: typeof address === 'object' && address !== null ? address.port : config.port, stop: () => shutdown.run() };
 }
 
 async function runSingleProcess(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
-  const closeApi = await serveApi(config);
-  await printBanner(config, tenant);
-  onShutdownSignal(async () => {
-    await closeApi();
+  const api = await serveApi(config);
+  await announceStart(config, tenant, api.port);
+  onShutdownSignal(config, async () => {
+    await api.stop();
     await tenant?.close();
   });
 }
@@ -107,9 +121,9 @@ async function runPrimary(config: Config): Promise<void> {
   const fork = (): void => {
     cluster.fork(workerEnv);
   };
-  cluster.on('listening', () => {
+  cluster.on('listening', (_worker, address) => {
     listening += 1;
-    if (listening === config.workers) void printBanner(config, tenant);
+    if (listening === config.workers) void announceStart(config, tenant, address.port);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
@@ -120,7 +134,7 @@ async function runPrimary(config: Config): Promise<void> {
   });
   for (let i = 0; i < config.workers; i += 1) fork();
 
-  onShutdownSignal(async () => {
+  onShutdownSignal(config, async () => {
     stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
     await Promise.all(
@@ -137,8 +151,8 @@ async function runPrimary(config: Config): Promise<void> {
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const closeApi = await serveApi(config);
-  onShutdownSignal(closeApi);
+  const api = await serveApi(config);
+  onShutdownSignal(config, api.stop);
 }
 
 async function main(): Promise<void> {

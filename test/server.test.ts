@@ -71,6 +71,22 @@ describe('the server process in dev tenant mode', () => {
     }
   });
 
+  for (const workers of ['1', '2']) {
+    it(`with PORT=0 (${workers} worker${workers === '1' ? '' : 's'}) prints banner commands for the port the OS gave`, async () => {
+      const env = { PORT: '0', DEV_TENANT_PORT: String(await freePort()), DEV_TENANT_KEYS_DIR: keysDir, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WEB_CONCURRENCY: workers };
+      const server = await startServerProcess(env);
+      try {
+        await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
+        const port = /curl -s -w '\\n' http:\/\/localhost:(\d+)\/api\/messages\/public/.exec(server.stderr)?.[1];
+        assert.ok(port !== undefined && port !== '0', server.stderr);
+        const response = await fetch(`http://127.0.0.1:${port}/api/messages/public`);
+        assert.deepEqual(await response.json(), { message: MESSAGES.public });
+      } finally {
+        assert.equal(await server.stop('SIGTERM'), 0);
+      }
+    });
+  }
+
   it('serves with WEB_CONCURRENCY=2 workers and the tenant in the primary', async () => {
     const env = {
       PORT: String(await freePort()),

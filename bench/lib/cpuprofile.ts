@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time by function and by module. */
 
@@ -28,6 +29,11 @@ export interface ProfileSummary {
   readonly idleMs: number;
   readonly byFunction: readonly SelfTime[];
   readonly byModule: readonly SelfTime[];
+}
+
+/** Where `npm run bench:profile` builds the server (git-ignored): its scripts are labelled `app: dist/…`. */
+export function profileBuildDir(root: string): string {
+  return join(root, 'bench', 'results', 'profile-build', 'dist');
 }
 
 /** Where a script lives, coarsely: a package, a file of this project, Node's internals, V8. */

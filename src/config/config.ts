@@ -58,6 +58,14 @@ export interface Config {
   readonly clientOriginUrl: string;
   readonly auth: AuthConfig;
   readonly tokenCache: TokenCacheConfig;
+  /** NODE_ENV=production (case-insensitive): no dev tenant, a drain window, a start-up summary line. */
+  readonly production: boolean;
+  /**
+   * After SIGTERM/SIGINT, how long requests are still served (each with `Connection: close`, while
+   * /readyz answers 503) before the server closes, in seconds. SHUTDOWN_DRAIN_SECONDS; default 5
+   * with NODE_ENV=production (load balancers and Kubernetes take a few seconds to stop sending), else 0.
+   */
+  readonly shutdownDrainSeconds: number;
   /** Set when no AUTH0_DOMAIN is configured: the API then trusts the embedded dev tenant. */
   readonly devTenant: DevTenantConfig | null;
 }
@@ -170,9 +178,14 @@ const EnvSchema = z.object({
   AUTH0_SIGNING_ALGS: signingAlgorithms,
   TOKEN_CACHE_MAX_ENTRIES: integer(0, 1_000_000, 10_000),
   TOKEN_CACHE_MAX_AGE_SECONDS: integer(0, 86_400, 300),
+  // -1: not set, so the default depends on NODE_ENV (below).
+  SHUTDOWN_DRAIN_SECONDS: integer(0, 300, -1),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** SHUTDOWN_DRAIN_SECONDS when unset with NODE_ENV=production. */
+export const DEFAULT_PRODUCTION_DRAIN_SECONDS = 5;
 
 /** Clock skew tolerated on `exp`/`nbf`/`iat`; Auth0's own SDKs use 5 s. */
 export const CLOCK_TOLERANCE_SECONDS = 5;
@@ -205,6 +218,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const vars = result.data;
+  const production = vars.NODE_ENV?.toLowerCase() === 'production';
 
   let devTenant: DevTenantConfig | null = null;
   let origins: string[];
@@ -218,7 +232,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     origins = vars.AUTH0_DOMAIN;
     apiAudience = vars.AUTH0_AUDIENCE;
   } else {
-    if (vars.NODE_ENV?.toLowerCase() === 'production') {
+    if (production) {
       throw new ConfigError(
         'Invalid configuration: AUTH0_DOMAIN is required when NODE_ENV=production (the embedded dev tenant is for local use only)',
       );
@@ -240,6 +254,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     clientOriginUrl: vars.CLIENT_ORIGIN_URL,
     auth: authConfigFor(origins, apiAudience, vars.AUTH0_SIGNING_ALGS),
     tokenCache: { maxEntries: vars.TOKEN_CACHE_MAX_ENTRIES, maxAgeSeconds: vars.TOKEN_CACHE_MAX_AGE_SECONDS },
+    production,
+    shutdownDrainSeconds:
+      vars.SHUTDOWN_DRAIN_SECONDS >= 0 ? vars.SHUTDOWN_DRAIN_SECONDS : production ? DEFAULT_PRODUCTION_DRAIN_SECONDS : 0,
     devTenant,
   };
 }

@@ -2,13 +2,18 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, InvalidTokenError, KeySetUnavailableError, MethodNotAllowedError, NotFoundError } from './http-errors.js';
 
+/** The 404 (no such path) or 405 (a GET path, another method) for a request no route answers. */
+export type RouteMissError = (request: FastifyRequest) => HttpError;
+
 /**
  * The one place errors become responses. Every body is `{"message": "..."}`:
  * - HttpError (our closed set): its status, message and headers;
  * - Fastify's own 4xx (a URL that does not decode...): the status and the standard reason phrase;
  * - anything else: 500 "Internal Server Error"; the error itself goes to the log only.
+ * Returns how a route miss is answered, for hooks that must answer one before the not-found
+ * handler runs (src/http/request-body.ts).
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance): RouteMissError {
   // The GET routes, collected as they are declared, so the not-found handler can tell "wrong
   // method" (405) from "no such route" (404) without routing the raw URL again: the router would
   // read an attacker's path as a route pattern (":x(" throws, and costs regex work).
@@ -19,11 +24,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => sendError(error, request, reply));
 
-  app.setNotFoundHandler((request, reply) => {
+  const routeMissError: RouteMissError = (request) => {
     const path = withoutTrailingSlash(decodedPath(request.url));
-    const error = getPaths.has(path) ? new MethodNotAllowedError(['GET', 'HEAD']) : new NotFoundError();
-    return sendError(error, request, reply);
-  });
+    return getPaths.has(path) ? new MethodNotAllowedError(['GET', 'HEAD']) : new NotFoundError();
+  };
+  app.setNotFoundHandler((request, reply) => sendError(routeMissError(request), request, reply));
+  return routeMissError;
 }
 
 function decodedPath(url: string): string {

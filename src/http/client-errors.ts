@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
+import { responseInProgress } from './in-flight.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 // Written once: the same security headers as every other response, as raw header lines.
@@ -22,8 +23,7 @@ export function clientErrorHandler(this: FastifyInstance, error: ConnectionError
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   this.log.info({ code: error.code, status }, 'client error');
   // A response already under way on this socket cannot be replaced by another one.
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && inFlight?.headersSent !== true) {
+  if (socket.writable && responseInProgress(socket)?.headersSent !== true) {
     const reason = STATUS_CODES[status] ?? 'Bad Request';
     const body = JSON.stringify({ message: reason });
     socket.write(

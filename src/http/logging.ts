@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { LogLevel } from '../config/config.js';
 
 // An upstream id (load balancer, gateway) is kept if it is short and plain, so logs can be joined.
@@ -26,4 +26,12 @@ export function loggerOptions(level: LogLevel): Exclude<FastifyServerOptions['lo
       },
     },
   };
+}
+
+/** Sends the request id back as `X-Request-Id`, so a client can quote it when reporting a problem. */
+export function echoRequestId(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
 }

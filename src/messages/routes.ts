@@ -2,14 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { authorize } from '../auth/authorize.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { ADMIN_PERMISSION } from '../auth/permissions.js';
-import { messageSchema } from '../schemas/message.js';
+import { adminMessageSchema, protectedMessageSchema, publicMessageSchema } from '../schemas/messages.js';
 import { MESSAGES } from './messages.js';
 
 export interface MessageRoutesOptions {
   readonly verifier: TokenVerifier;
 }
-
-const schema = { response: { 200: messageSchema } };
 
 /** GET /api/messages/{public,protected,admin}. Who may call each is declared here, per route. */
 export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { verifier }) => {
@@ -17,8 +15,8 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   const protectedBody = { message: MESSAGES.protected };
   const adminBody = { message: MESSAGES.admin };
 
-  app.get('/public', { schema }, () => publicBody);
-  app.get('/protected', { schema, onRequest: authorize(verifier) }, () => protectedBody);
-  app.get('/admin', { schema, onRequest: authorize(verifier, ADMIN_PERMISSION) }, () => adminBody);
+  app.get('/public', { schema: publicMessageSchema }, () => publicBody);
+  app.get('/protected', { schema: protectedMessageSchema, onRequest: authorize(verifier) }, () => protectedBody);
+  app.get('/admin', { schema: adminMessageSchema, onRequest: authorize(verifier, ADMIN_PERMISSION) }, () => adminBody);
   return Promise.resolve();
 };

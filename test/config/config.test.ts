@@ -27,6 +27,19 @@ describe('parseConfig', () => {
     assert.deepEqual(config.tokenCache, { maxEntries: 10_000, maxAgeSeconds: 300 });
   });
 
+  const drainWindows: [string, Record<string, string>, number][] = [
+    ['0 s by default outside production', {}, 0],
+    ['5 s by default with NODE_ENV=production', { NODE_ENV: 'production' }, 5],
+    ['5 s with NODE_ENV=Production (any case)', { NODE_ENV: 'Production' }, 5],
+    ['SHUTDOWN_DRAIN_SECONDS in production', { NODE_ENV: 'production', SHUTDOWN_DRAIN_SECONDS: '0' }, 0],
+    ['SHUTDOWN_DRAIN_SECONDS outside production', { SHUTDOWN_DRAIN_SECONDS: '12' }, 12],
+  ];
+  for (const [name, vars, seconds] of drainWindows) {
+    it(`drains for ${name}`, () => {
+      assert.equal(parseConfig({ ...REAL, ...vars }).shutdownDrainSeconds, seconds);
+    });
+  }
+
   const equivalentDomains = [
     'tenant.us.auth0.com',
     'https://tenant.us.auth0.com',
@@ -132,6 +145,8 @@ describe('parseConfig', () => {
     [{ DEV_TENANT_SPA_WEB_ORIGINS: '*' }, 'DEV_TENANT_SPA_WEB_ORIGINS', /origin/],
     [{ DEV_TENANT_USERS: 'alice' }, 'DEV_TENANT_USERS', /email addresses/],
     [{ DEV_TENANT_SESSION_LIFETIME_SECONDS: '10' }, 'DEV_TENANT_SESSION_LIFETIME_SECONDS', /60 to/],
+    [{ SHUTDOWN_DRAIN_SECONDS: '301' }, 'SHUTDOWN_DRAIN_SECONDS', /0 to 300/],
+    [{ SHUTDOWN_DRAIN_SECONDS: '2.5' }, 'SHUTDOWN_DRAIN_SECONDS', /whole number/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +32,26 @@ export interface ServerProcess {
 
 /**
  * Runs `src/server.ts` through tsx (no build needed), or a built `server.js` when `builtEntry` is
- * given, in an empty working directory so a developer's own `.env` cannot change what the test sees.
+ * given, in an empty working directory (removed when the process exits) so a developer's own
+ * `.env` cannot change what the test sees.
  */
 export async function startServerProcess(env: Record<string, string>, builtEntry?: string): Promise<ServerProcess> {
   const cwd = await mkdtemp(join(tmpdir(), 'hello-api-server-'));
   const args = builtEntry === undefined ? ['--import', TSX_LOADER, SERVER_ENTRY] : [builtEntry];
-  const child = spawn(process.execPath, args, {
+  const server = startProcess(process.execPath, args, { cwd, env });
+  void server.exited.then(() => rm(cwd, { recursive: true, force: true }));
+  return server;
+}
+
+export interface ProcessOptions {
+  readonly cwd: string;
+  /** The whole environment besides PATH and HOME: nothing else of the test's leaks in. */
+  readonly env: Record<string, string>;
+}
+
+/** Runs `command` with its output captured, for tests that wait on what it prints. */
+export function startProcess(command: string, args: readonly string[], { cwd, env }: ProcessOptions): ServerProcess {
+  const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? cwd, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -165,6 +165,24 @@ describe('routing and errors', () => {
     });
   }
 
+  // The method is judged before the no-body rule: a body never turns a 405 or 404 into a 400, nor
+  // into Fastify's 415 for a content type it cannot parse.
+  const withBody: [string, 'POST' | 'PUT' | 'PATCH' | 'DELETE', string, string, number, string][] = [
+    ['POST with a JSON body', 'POST', '/api/messages/public', 'application/json', 405, 'Method Not Allowed'],
+    ['PUT with a JSON body', 'PUT', '/api/messages/admin', 'application/json', 405, 'Method Not Allowed'],
+    ['PATCH with an XML body', 'PATCH', '/api/messages/protected', 'text/xml', 405, 'Method Not Allowed'],
+    ['DELETE with a text body', 'DELETE', '/healthz', 'text/plain', 405, 'Method Not Allowed'],
+    ['POST with a body to an unknown path', 'POST', '/api/messages/unknown', 'application/json', 404, 'Not Found'],
+  ];
+  for (const [name, method, url, contentType, status, message] of withBody) {
+    it(`${status} for ${name}, with the connection closed`, async () => {
+      const response = await app.inject({ method, url, headers: { 'content-type': contentType }, payload: '{"a":1}' });
+      assertError(response, status, message);
+      assert.equal(response.headers['connection'], 'close');
+      if (status === 405) assert.equal(response.headers['allow'], 'GET, HEAD');
+    });
+  }
+
   // The raw path must never be read as a route pattern: ":x(" and "*" in the middle made the
   // router throw (a 500) and cost regex work per request.
   for (const url of ['/:a(', '/*:(', '/api/messages/:x(', `/${'(a)'.repeat(500)}:a(`]) {

@@ -1,0 +1,23 @@
+import { hostname } from 'node:os';
+import type { Config } from './config.js';
+
+/**
+ * The one line an operator reads at start-up in production to see what the API trusts: a pino-shaped
+ * JSON line (level 30 = info) like every other log line, so log pipelines parse it the same way.
+ */
+export function startupSummaryLine(config: Config, port: number, now: () => number = Date.now): string {
+  return JSON.stringify({
+    level: 30,
+    time: now(),
+    pid: process.pid,
+    hostname: hostname(),
+    msg: 'api started',
+    issuers: config.auth.issuers.map((entry) => entry.issuer),
+    audience: config.auth.audience,
+    clientOrigin: config.clientOriginUrl,
+    workers: config.workers,
+    port,
+    shutdownDrainSeconds: config.shutdownDrainSeconds,
+    // DPoP mode goes here once DPoP exists (issue 8), e.g. dpop: config.dpop.mode.
+  });
+}

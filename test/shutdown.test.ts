@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type ServerProcess, freePort, startProcess, startServerProcess } from './helpers/server-process.js';
+import { type TestTenant, startTestTenant } from './helpers/tenant.js';
+
+/**
+ * Signals sent to real processes: `npm start` as a container's `CMD ["npm","start"]` or a terminal
+ * runs it, and the server with one and two workers. Traffic only to 127.0.0.1.
+ */
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let tenant: TestTenant;
+let appDir: string;
+before(async () => {
+  tenant = await startTestTenant();
+  // A project folder as `npm ci && npm run build` leaves it, minus node_modules and src: what
+  // `npm start` needs (package.json, scripts/start.mjs, dist/).
+  appDir = await mkdtemp(join(tmpdir(), 'hello-api-npm-start-'));
+  await run(process.execPath, ['scripts/build.mjs', '--outdir', join(appDir, 'dist')], { cwd: ROOT, timeout: 60_000 });
+  await mkdir(join(appDir, 'scripts'));
+  await copyFile(join(ROOT, 'package.json'), join(appDir, 'package.json'));
+  await copyFile(join(ROOT, 'scripts', 'start.mjs'), join(appDir, 'scripts', 'start.mjs'));
+});
+after(async () => {
+  await tenant.close();
+  await rm(appDir, { recursive: true, force: true });
+});
+
+/** The pid of every JSON log line that matches `msg`. */
+function pidsOf(stdout: string, msg: RegExp): number[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line): unknown => JSON.parse(line))
+    .flatMap((entry) => {
+      if (typeof entry !== 'object' || entry === null) return [];
+      const { pid, msg: message } = entry as { pid?: unknown; msg?: unknown };
+      return typeof pid === 'number' && typeof message === 'string' && msg.test(message) ? [pid] : [];
+    });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function productionEnv(workers: number, drainSeconds: number): Promise<Record<string, string>> {
+  return {
+    NODE_ENV: 'production',
+    AUTH0_DOMAIN: tenant.tenant.url,
+    AUTH0_AUDIENCE: tenant.config.audience,
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    WEB_CONCURRENCY: String(workers),
+    SHUTDOWN_DRAIN_SECONDS: String(drainSeconds),
+  };
+}
+
+async function waitForStart(server: ServerProcess, workers: number): Promise<number[]> {
+  await server.waitFor(({ stdout }) => pidsOf(stdout, /^Server listening/).length === workers && /"msg":"api started"/.test(stdout));
+  return [...pidsOf(server.stdout, /^api started$/), ...pidsOf(server.stdout, /^Server listening/)];
+}
+
+describe('npm start and signals', () => {
+  const cases: [NodeJS.Signals, number][] = [['SIGTERM', 1], ['SIGINT', 1], ['SIGTERM', 2]];
+  for (const [signal, workers] of cases) {
+    it(`${signal} to the npm process alone stops the server (${workers} worker${workers > 1 ? 's' : ''}) with exit 0 and leaves nothing running`, async () => {
+      const env = await productionEnv(workers, 0);
+      const npm = startProcess('npm', ['start', '--silent'], { cwd: appDir, env });
+      try {
+        const pids = await waitForStart(npm, workers);
+        assert.equal(new Set(pids).size, workers === 1 ? 1 : workers + 1, npm.stdout);
+        assert.ok(!pids.includes(npm.child.pid ?? -1), 'the server is not the npm process itself');
+        const response = await fetch(`http://127.0.0.1:${env.PORT}/healthz`);
+        assert.equal(response.status, 200);
+
+        npm.child.kill(signal);
+        assert.equal(await npm.exited, 0, npm.stderr);
+        // Reparented processes are reaped by init; give it a moment before calling one left over.
+        for (let i = 0; i < 20 && pids.some(isRunning); i += 1) await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(pids.filter(isRunning), [], 'no server process is left running');
+        await assert.rejects(fetch(`http://127.0.0.1:${env.PORT}/healthz`));
+      } finally {
+        await npm.stop('SIGKILL');
+      }
+    });
+  }
+
+  it('prints one start-up line in production with the issuer, audience, client origin and workers', async () => {
+    const env = await productionEnv(1, 0);
+    const server = await startServerProcess({ ...env, PORT: '0', CLIENT_ORIGIN_URL: 'https://app.example.com' });
+    try {
+      await server.waitFor(({ stdout }) => /"msg":"api started"/.test(stdout));
+      const line = server.stdout.split('\n').find((entry) => entry.includes('"msg":"api started"')) ?? '';
+      const summary = JSON.parse(line) as Record<string, unknown>;
+      assert.deepEqual(summary['issuers'], [`${tenant.tenant.url}/`]);
+      assert.equal(summary['audience'], tenant.config.audience);
+      assert.equal(summary['clientOrigin'], 'https://app.example.com');
+      assert.equal(summary['workers'], 1);
+      // PORT=0: the port the OS gave, which answers.
+      assert.equal(typeof summary['port'], 'number');
+      assert.notEqual(summary['port'], 0);
+      assert.equal((await fetch(`http://127.0.0.1:${String(summary['port'])}/healthz`)).status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
+
+describe('drain and half-sent requests at shutdown', () => {
+  for (const workers of [1, 2]) {
+    it(`with ${workers} worker${workers > 1 ? 's' : ''}: /readyz 503 during the drain, half-sent requests closed, exit 0 long before the 10 s fallback`, async () => {
+      const env = await productionEnv(workers, 1);
+      const server = await startServerProcess(env);
+      try {
+        await waitForStart(server, workers);
+        // Several slow clients, so each worker holds at least one (connections are spread round-robin).
+        const sockets = await Promise.all(
+          Array.from({ length: 4 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+            const socket = connect(Number(env.PORT), '127.0.0.1', () => { resolve(socket); });
+            socket.on('error', () => undefined);
+          })),
+        );
+        const closed = sockets.map((socket) => new Promise<void>((resolve) => { socket.once('close', () => { resolve(); }); }));
+        for (const socket of sockets) socket.write('GET /api/messages/public HTTP/1.1\r\nHost: x\r\n');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        const signalled = Date.now();
+        server.child.kill('SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const ready = await fetch(`http://127.0.0.1:${env.PORT}/readyz`);
+        assert.equal(ready.status, 503);
+        assert.equal(ready.headers.get('connection'), 'close');
+        assert.deepEqual(await ready.json(), { message: 'Not ready: shutting down' });
+        const served = await fetch(`http://127.0.0.1:${env.PORT}/api/messages/public`);
+        assert.equal(served.status, 200, 'requests are still served during the drain');
+
+        assert.equal(await server.exited, 0, server.stderr);
+        const tookMs = Date.now() - signalled;
+        assert.ok(tookMs >= 1_000, `drained for SHUTDOWN_DRAIN_SECONDS=1 (${tookMs} ms)`);
+        assert.ok(tookMs < 6_000, `did not wait for the slow clients (${tookMs} ms)`);
+        await Promise.all(closed);
+      } finally {
+        await server.stop('SIGKILL');
+      }
+    });
+  }
+});
