@@ -1,9 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './auth/authenticate.js';
+import { DpopNonces } from './auth/dpop-nonce.js';
 import { RemoteKeySet } from './auth/key-set.js';
+import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
-import { BadRequestError } from './errors/http-errors.js';
+import { BadRequestError, ReplayStoreUnavailableError } from './errors/http-errors.js';
 import { registerErrorHandling, sendError } from './errors/error-handler.js';
 import { healthRoutes } from './health/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
@@ -27,7 +30,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
- * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
+ * (on /api/messages/protected|admin) `authorize` (Bearer or DPoP, authenticate.ts) -> handler;
+ * any error -> error-handler.ts.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,6 +62,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     });
   const verifier = createTokenVerifier({ auth: config.auth, keySet, cache: TokenCache.create(config.tokenCache) });
+  const replayStore = await createReplayStore(config, app);
+  app.addHook('onClose', () => replayStore.close());
+  const authenticator = createAuthenticator({
+    verifier,
+    dpop: config.dpop,
+    replayStore,
+    nonces: config.dpop.nonceSecret === null ? null : new DpopNonces(config.dpop.nonceSecret),
+  });
 
   // Load the signing keys as soon as the server listens so the first request does not wait.
   // A failure is not fatal: protected routes answer 503 and /readyz says so until keys load.
@@ -85,6 +97,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   await registerCors(app, config.clientOriginUrl);
   await app.register(healthRoutes, { keySet });
-  await app.register(messageRoutes, { prefix: '/api/messages', verifier });
+  await app.register(messageRoutes, { prefix: '/api/messages', authenticator });
   return app;
+}
+
+/** Redis when REDIS_URL is set (loaded only then), else a bounded store in this process. */
+async function createReplayStore(config: Config, app: FastifyInstance): Promise<ReplayStore> {
+  if (config.dpop.redisUrl === null) {
+    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError());
+  }
+  const { RedisReplayStore } = await import('./auth/redis-replay-store.js');
+  return new RedisReplayStore(config.dpop.redisUrl, {
+    onState: (state, error) => {
+      if (state === 'ready') app.log.info('DPoP replay store (Redis) connected');
+      else app.log.warn({ err: error }, 'DPoP replay store (Redis) unreachable: DPoP requests answer 503 until it is back');
+    },
+  });
 }

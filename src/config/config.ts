@@ -51,6 +51,22 @@ export interface DevTenantConfig {
   readonly clients: readonly DevTenantClient[];
 }
 
+export const DPOP_MODES = ['allowed', 'required', 'disabled'] as const;
+export type DpopMode = (typeof DPOP_MODES)[number];
+
+export interface DpopConfig {
+  /** DPOP: allowed (default: Bearer for unbound tokens, DPoP for bound ones), required, disabled. */
+  readonly mode: DpopMode;
+  /** Origins a proof's `htu` may name (API_ORIGIN); by default http://localhost|127.0.0.1|[::1]:PORT. */
+  readonly origins: readonly string[];
+  /** HMAC key for server nonces (DPOP_NONCE=required); null: no nonces. */
+  readonly nonceSecret: string | null;
+  /** Shared replay store (REDIS_URL); null: in memory, this process only. */
+  readonly redisUrl: string | null;
+  /** Bound of the in-memory replay store, in proofs (DPOP_REPLAY_MAX_ENTRIES, default 200 000). */
+  readonly replayMaxEntries: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -59,6 +75,7 @@ export interface Config {
   readonly clientOriginUrl: string;
   readonly auth: AuthConfig;
   readonly tokenCache: TokenCacheConfig;
+  readonly dpop: DpopConfig;
   /** Set when no AUTH0_DOMAIN is configured: the API then trusts the embedded dev tenant. */
   readonly devTenant: DevTenantConfig | null;
 }
@@ -151,6 +168,49 @@ const clientOrigin = optionalString.transform((value, ctx) => {
   return url.origin;
 });
 
+/** API_ORIGIN: one or more origins (comma-separated) the clients call, e.g. https://api.example.com. */
+const apiOrigins = optionalString.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const origins: string[] = [];
+  for (const entry of value.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    const bare = url !== undefined && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '' && !entry.endsWith('?') && !entry.endsWith('#');
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+      ctx.addIssue({ code: 'custom', message: `must be origins like https://api.example.com (scheme, host, optional port; no path), got ${JSON.stringify(entry)}` });
+      return z.NEVER;
+    }
+    origins.push(url.origin);
+  }
+  return origins.length === 0 ? undefined : origins;
+});
+
+const redisUrl = optionalString.refine((value) => {
+  if (value === undefined) return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, { error: 'must be a URL like redis://127.0.0.1:6379 or rediss://user:password@host:6380/0' });
+
+function oneOf<T extends string>(values: readonly T[], fallback: T) {
+  return optionalString.transform((value, ctx): T => {
+    const chosen = (value ?? fallback).toLowerCase();
+    const found = values.find((candidate) => candidate === chosen);
+    if (found === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got ${JSON.stringify(value ?? '')}` });
+      return z.NEVER;
+    }
+    return found;
+  });
+}
+
 const nonEmpty = (fallback: string) =>
   optionalString.transform((value) => value ?? fallback);
 
@@ -172,6 +232,14 @@ const EnvSchema = z.object({
   AUTH0_AUDIENCE: audience,
   TOKEN_CACHE_MAX_ENTRIES: integer(0, 1_000_000, 10_000),
   TOKEN_CACHE_MAX_AGE_SECONDS: integer(0, 86_400, 300),
+  DPOP: oneOf(DPOP_MODES, 'allowed'),
+  DPOP_NONCE: oneOf(['off', 'required'] as const, 'off'),
+  DPOP_NONCE_SECRET: optionalString.refine((value) => value === undefined || value.length >= 32, {
+    error: 'must be at least 32 characters (e.g. openssl rand -base64 32), the same on every replica',
+  }),
+  DPOP_REPLAY_MAX_ENTRIES: integer(1000, 10_000_000, 200_000),
+  API_ORIGIN: apiOrigins,
+  REDIS_URL: redisUrl,
   DEV_TENANT_PORT: integer(1, 65535, 6061),
   DEV_TENANT_KEYS_DIR: nonEmpty('.dev-tenant'),
   DEV_TENANT_TOKEN_LIFETIME_SECONDS: integer(60, 2_592_000, 86_400),
@@ -192,6 +260,29 @@ export function authConfigFor(origin: string, audience: string): AuthConfig {
     jwksUri: `${origin}/.well-known/jwks.json`,
     audience,
     clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+  };
+}
+
+/** The DPoP settings and the rules that tie them to other variables. Throws ConfigError. */
+function dpopConfigFrom(vars: z.infer<typeof EnvSchema>): DpopConfig {
+  const mode = vars.DPOP;
+  if (vars.DPOP_NONCE === 'required' && vars.DPOP_NONCE_SECRET === undefined) {
+    throw new ConfigError('Invalid configuration: DPOP_NONCE=required needs DPOP_NONCE_SECRET (at least 32 characters, the same on every replica)');
+  }
+  // Replay protection in one worker only would let a proof be replayed to the others: refuse.
+  if (vars.WEB_CONCURRENCY > 1 && mode !== 'disabled' && vars.REDIS_URL === undefined) {
+    throw new ConfigError(
+      `Invalid configuration: WEB_CONCURRENCY=${String(vars.WEB_CONCURRENCY)} with DPOP=${mode} needs REDIS_URL ` +
+        '(a replay store shared by the workers), or set DPOP=disabled',
+    );
+  }
+  const port = String(vars.PORT);
+  return {
+    mode,
+    origins: vars.API_ORIGIN ?? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`],
+    nonceSecret: vars.DPOP_NONCE === 'required' ? (vars.DPOP_NONCE_SECRET ?? null) : null,
+    redisUrl: vars.REDIS_URL ?? null,
+    replayMaxEntries: vars.DPOP_REPLAY_MAX_ENTRIES,
   };
 }
 
@@ -260,6 +351,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   return {
+    dpop: dpopConfigFrom(vars),
     host: vars.HOST,
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,

@@ -1,6 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, InvalidTokenError, MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import {
+  DpopBindingError,
+  HttpError,
+  InvalidDpopProofError,
+  InvalidTokenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UseDpopNonceError,
+} from './http-errors.js';
 
 /**
  * The one place errors become responses. Every body is `{"message": "..."}`:
@@ -43,6 +51,10 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
   if (error instanceof HttpError) {
     if (error instanceof InvalidTokenError) {
       request.log.info({ code: error.code, check: error.check, reason: error.reason, ...error.details }, 'access token refused');
+    } else if (error instanceof InvalidDpopProofError || error instanceof DpopBindingError) {
+      request.log.info({ code: error.code, check: error.check, reason: error.reason }, 'DPoP request refused');
+    } else if (error instanceof UseDpopNonceError) {
+      request.log.info({ code: error.code, check: error.check }, 'DPoP nonce asked for');
     } else if (error.statusCode >= 500) {
       request.log.warn({ code: error.code, cause: error.cause }, error.message);
     }
