@@ -29,7 +29,8 @@ export type GrantCheck =
 
 export interface TokenResponseBody {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** DPoP when the request carried a valid proof (the token then has `cnf.jkt`). */
+  readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   /** Permissions joined by a space; "" when the client has none. */
   readonly scope: string;
@@ -95,14 +96,17 @@ export interface AccessTokenRequest {
   readonly audience: string;
   readonly lifetimeSeconds: number;
   readonly nowSeconds: number;
+  /** Thumbprint of the client's DPoP key: binds the token to it (RFC 9449 section 6). */
+  readonly jkt?: string | undefined;
 }
 
 /** Signs the access token Auth0 gives an M2M client: same header and claims, RBAC permissions included. */
 export async function issueAccessToken(request: AccessTokenRequest): Promise<TokenResponseBody> {
-  const { key, issuer, client, audience, lifetimeSeconds, nowSeconds } = request;
+  const { key, issuer, client, audience, lifetimeSeconds, nowSeconds, jkt } = request;
   const permissions = [...client.permissions];
   const scope = permissions.join(' ');
-  const accessToken = await new SignJWT({ azp: client.clientId, scope, gty: 'client-credentials', permissions })
+  const cnf = jkt === undefined ? {} : { cnf: { jkt } };
+  const accessToken = await new SignJWT({ azp: client.clientId, scope, gty: 'client-credentials', permissions, ...cnf })
     .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid: key.kid })
     .setIssuer(issuer)
     .setSubject(`${client.clientId}@clients`)
@@ -110,5 +114,5 @@ export async function issueAccessToken(request: AccessTokenRequest): Promise<Tok
     .setIssuedAt(nowSeconds)
     .setExpirationTime(nowSeconds + lifetimeSeconds)
     .sign(key.privateKey);
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: lifetimeSeconds, scope };
+  return { access_token: accessToken, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: lifetimeSeconds, scope };
 }

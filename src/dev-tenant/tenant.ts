@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { DPOP_ALGORITHMS } from '../auth/dpop-proof.js';
 import { type DevTenantConfig, isLoopbackHost } from '../config/config.js';
 import { checkClientCredentialsGrant, CLIENT_CREDENTIALS_GRANT, issueAccessToken } from './client-credentials.js';
+import { createTokenRequestBinding } from './dpop-binding.js';
 import {
   isWithinGrace,
   loadOrCreateSigningKeys,
@@ -106,9 +108,11 @@ function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () 
       grant_types_supported: [CLIENT_CREDENTIALS_GRANT],
       id_token_signing_alg_values_supported: [SIGNING_ALG],
       token_endpoint_auth_methods_supported: ['client_secret_post'],
+      dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     };
   });
 
+  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()));
   app.post(TOKEN_PATH, {
     // Set before the body is parsed so error replies (bad JSON) are not cacheable either.
     onRequest: (_request, reply, done) => {
@@ -118,6 +122,8 @@ function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () 
     handler: async (request, reply) => {
       const grant = checkClientCredentialsGrant(request.body, config);
       if (!grant.ok) return reply.code(grant.error.status).send(grant.error.body);
+      const binding = await bindingFor(request.headers.dpop);
+      if (!binding.ok) return reply.code(binding.error.status).send(binding.error.body);
       const { current } = await keys();
       return issueAccessToken({
         key: current,
@@ -126,6 +132,7 @@ function buildTenantApp(config: DevTenantConfig, issuer: () => string, keys: () 
         audience: grant.audience,
         lifetimeSeconds: config.tokenLifetimeSeconds,
         nowSeconds: Math.floor(Date.now() / 1000),
+        jkt: binding.jkt,
       });
     },
   });

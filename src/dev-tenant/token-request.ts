@@ -12,7 +12,7 @@ export type TokenRequestEncoding = 'json' | 'form';
 
 const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
-  token_type: z.literal('Bearer'),
+  token_type: z.enum(['Bearer', 'DPoP']),
   expires_in: z.number(),
   scope: z.string(),
 });
@@ -58,11 +58,15 @@ function causeCode(error: unknown): string {
   return cause?.code ?? (error instanceof Error ? error.message : String(error));
 }
 
-/** POSTs a client-credentials request; resolves to the token response or throws one of the errors above. */
+/**
+ * POSTs a client-credentials request; resolves to the token response or throws one of the errors
+ * above. With `dpopProof` (a proof for POST {tenantUrl}/oauth/token) the token is DPoP-bound.
+ */
 export async function requestToken(
   tenantUrl: string,
   credentials: ClientCredentials,
   encoding: TokenRequestEncoding = 'json',
+  dpopProof?: string,
 ): Promise<TokenResponse> {
   const url = new URL('/oauth/token', tenantUrl);
   const { contentType, body } = encodeBody(credentials, encoding);
@@ -71,7 +75,7 @@ export async function requestToken(
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': contentType, accept: 'application/json' },
+      headers: { 'content-type': contentType, accept: 'application/json', ...(dpopProof !== undefined && { dpop: dpopProof }) },
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
