@@ -61,21 +61,21 @@ const PROOF_DEFECTS: Vector[] = [
   { name: 'typ application/dpop+jwt', build: proofWith({}, { typ: 'application/dpop+jwt' }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'typ' },
   {
     name: 'alg none, no signature',
-    build: async (x) => ({ token: x.userToken, proof: rawProof({ typ: 'dpop+jwt', alg: 'none', jwk: x.key.publicJwk }, validPayload(x), '') }),
+    build: (x) => Promise.resolve({ token: x.userToken, proof: rawProof({ typ: 'dpop+jwt', alg: 'none', jwk: x.key.publicJwk }, validPayload(x), '') }),
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'algorithm',
   },
   {
     name: 'alg HS256 keyed with the public JWK',
-    build: async (x) => {
+    build: (x) => {
       const header = { typ: 'dpop+jwt', alg: 'HS256', jwk: x.key.publicJwk };
       const input = `${b64(header)}.${b64(validPayload(x))}`;
-      return { token: x.userToken, proof: `${input}.${createHmac('sha256', JSON.stringify(x.key.publicJwk)).update(input).digest('base64url')}` };
+      return Promise.resolve({ token: x.userToken, proof: `${input}.${createHmac('sha256', JSON.stringify(x.key.publicJwk)).update(input).digest('base64url')}` });
     },
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'algorithm',
   },
   {
     name: 'alg ES256K (not on the list)',
-    build: async (x) => ({ token: x.userToken, proof: rawProof({ typ: 'dpop+jwt', alg: 'ES256K', jwk: x.key.publicJwk }, validPayload(x), 'c2ln') }),
+    build: (x) => Promise.resolve({ token: x.userToken, proof: rawProof({ typ: 'dpop+jwt', alg: 'ES256K', jwk: x.key.publicJwk }, validPayload(x), 'c2ln') }),
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'algorithm',
   },
   { name: 'jwk missing', build: proofWith({}, { jwk: undefined }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jwk' },
@@ -92,10 +92,10 @@ const PROOF_DEFECTS: Vector[] = [
   },
   {
     name: 'jwk a 1024-bit RSA key, RS256 signature genuine',
-    build: async (x) => {
+    build: (x) => {
       const header = { typ: 'dpop+jwt', alg: 'RS256', jwk: weakRsa.publicKey.export({ format: 'jwk' }) };
       const input = `${b64(header)}.${b64(validPayload(x))}`;
-      return { token: x.userToken, proof: `${input}.${rsaSign(input, weakRsa.privateKey)}` };
+      return Promise.resolve({ token: x.userToken, proof: `${input}.${rsaSign(input, weakRsa.privateKey)}` });
     },
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jwk',
   },
