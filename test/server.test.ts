@@ -75,6 +75,8 @@ describe('the server process in dev tenant mode', () => {
       DEV_TENANT_KEYS_DIR: keysDir,
       HOST: '127.0.0.1',
       WEB_CONCURRENCY: '2',
+      // Several workers need a shared replay store for DPoP (test/security/dpop-redis.test.ts runs one).
+      DPOP: 'disabled',
       LOG_LEVEL: 'warn',
     };
     const server = await startServerProcess(env);
@@ -89,6 +91,21 @@ describe('the server process in dev tenant mode', () => {
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }
+  });
+
+  it('refuses WEB_CONCURRENCY=2 with DPoP on and no REDIS_URL, in one line naming the variables', async () => {
+    const server = await startServerProcess({
+      PORT: String(await freePort()),
+      DEV_TENANT_PORT: String(await freePort()),
+      DEV_TENANT_KEYS_DIR: keysDir,
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+    });
+    assert.equal(await server.exited, 1);
+    assert.equal(
+      server.stderr,
+      'Invalid configuration: WEB_CONCURRENCY=2 with DPOP=allowed needs REDIS_URL (a replay store shared by the workers), or set DPOP=disabled\n',
+    );
   });
 });
 

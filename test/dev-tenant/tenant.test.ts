@@ -79,6 +79,7 @@ void test('publishes an OpenID configuration pointing at itself', async (t) => {
     grant_types_supported: ['client_credentials'],
     id_token_signing_alg_values_supported: ['RS256'],
     token_endpoint_auth_methods_supported: ['client_secret_post'],
+    dpop_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'],
   });
 });
 
