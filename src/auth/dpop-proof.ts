@@ -126,9 +126,10 @@ function refusalFromJose(error: unknown): Error {
   if (error instanceof joseErrors.JWSInvalid && /jwk|JWK/.test(error.message)) return new InvalidDpopProofError('jwk', error.message, options);
   if (error instanceof joseErrors.JOSENotSupported) return new InvalidDpopProofError('jwk', error.message, options);
   if (error instanceof joseErrors.JOSEError) return new InvalidDpopProofError('format', error.message, options);
-  // jose throws TypeError for keys it will not use (an RSA modulus under 2048 bits, a bad curve point).
-  if (error instanceof TypeError) return new InvalidDpopProofError('jwk', error.message, options);
-  return error instanceof Error ? error : new Error(String(error));
+  // Everything jwtVerify reads here comes from the proof, so any other error is an unusable key:
+  // jose's TypeError (an RSA modulus under 2048 bits), WebCrypto's DOMException (a curve that does
+  // not match alg, a point off the curve). Found by the proof fuzzer: these were 500s.
+  return new InvalidDpopProofError('jwk', error instanceof Error ? error.message : String(error), options);
 }
 
 // Unreserved characters (RFC 3986 section 2.3): their percent-encodings are decoded when normalising.

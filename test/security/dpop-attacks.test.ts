@@ -100,6 +100,11 @@ const PROOF_DEFECTS: Vector[] = [
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jwk',
   },
   {
+    name: 'alg ES384 for a P-256 jwk (WebCrypto refuses the key: found by the fuzzer as a 500)',
+    build: (x) => Promise.resolve({ token: x.userToken, proof: rawProof({ typ: 'dpop+jwt', alg: 'ES384', jwk: x.key.publicJwk }, validPayload(x), 'c2ln') }),
+    status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jwk',
+  },
+  {
     name: 'jwk of another key than the one that signed',
     build: async (x) => proofWith({}, { jwk: (await dpopClientKey()).publicJwk })(x),
     status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'signature',
@@ -272,6 +277,7 @@ const CONTROLS: Vector[] = [
     build: async (x) => ({ token: x.userToken, proof: await x.proof(x.userToken, `${PROTECTED}/`), url: `${PROTECTED}/` }),
     status: 200,
   },
+  { name: 'a kid in the header (ignored: the key is the jwk)', build: proofWith({}, { kid: 'some-kid' }), status: 200 },
   { name: 'a jti of 256 characters', build: proofWith({ jti: 'j'.repeat(240) + randomUUID().slice(0, 16) }), status: 200 },
   {
     name: 'an Ed25519 proof key for a token bound to it',
