@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DevTenantConfig, parseConfig } from '../../src/config/config.js';
 import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
+import { type BenchDpopKey, benchDpopKey, makeProofs } from './dpop-proofs.js';
 import { onExit } from './processes.js';
 
 export interface BenchTenant {
@@ -13,6 +14,9 @@ export interface BenchTenant {
   /** Tokens fetched over HTTP from the tenant's /oauth/token, as a client would. */
   readonly userToken: string;
   readonly adminToken: string;
+  /** The load generator's DPoP key, and a user token the tenant bound to it (cnf.jkt). */
+  readonly dpopKey: BenchDpopKey;
+  readonly dpopToken: string;
   close(): Promise<void>;
 }
 
@@ -26,9 +30,10 @@ export async function startBenchTenant(): Promise<BenchTenant> {
   const tenant = await startDevTenant(config);
   const [user, admin] = config.clients;
   if (user === undefined || admin === undefined) throw new Error('expected a user and an admin client');
-  const fetchToken = async (client: typeof user): Promise<string> =>
-    (await requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }))
+  const fetchToken = async (client: typeof user, dpopProof?: string): Promise<string> =>
+    (await requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }, 'json', dpopProof))
       .access_token;
+  const dpopKey = benchDpopKey();
   return {
     tenant,
     config,
@@ -36,6 +41,8 @@ export async function startBenchTenant(): Promise<BenchTenant> {
     audience: config.audience,
     userToken: await fetchToken(user),
     adminToken: await fetchToken(admin),
+    dpopKey,
+    dpopToken: await fetchToken(user, makeProofs(dpopKey, 1, 'POST', `${tenant.url}/oauth/token`)[0]),
     async close() {
       await tenant.close();
       rmSync(keysDir, { recursive: true, force: true });

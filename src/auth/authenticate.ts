@@ -9,7 +9,7 @@ import {
 import { parseAuthorization } from './authorization-header.js';
 import { type AuthScheme, createChallengeBuilder } from './challenges.js';
 import type { DpopNonces } from './dpop-nonce.js';
-import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop-proof.js';
+import { DPOP_ALGORITHMS, ProofKeyCache, verifyDpopProof } from './dpop-proof.js';
 import { type ReplayStore, replayKey } from './replay-store.js';
 import { checkDpopBinding, refuseBoundBearer } from './token-binding.js';
 import type { AccessTokenClaims, TokenVerifier } from './token-verifier.js';
@@ -49,6 +49,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const origins: ReadonlySet<string> = new Set(dpop.origins);
   const checkNonce = nonces === null ? undefined : (nonce: unknown) => { nonces.check(nonce); };
   const buildChallenge = createChallengeBuilder(dpop.mode, DPOP_ALGORITHMS);
+  const keys = new ProofKeyCache();
 
   async function authenticateDpop(request: FastifyRequest, reply: FastifyReply, token: string): Promise<AccessTokenClaims> {
     const proof = request.headers.dpop;
@@ -64,6 +65,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       accessToken: token,
       ...(checkNonce !== undefined && { checkNonce }),
       now: at,
+      keys,
     });
     const claims = await verifier.verify(token);
     checkDpopBinding(claims, verified.jkt);
