@@ -139,6 +139,8 @@ function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Tar
     'api-base': {
       name: 'api-base',
       ...api,
+      // An earlier build may not take DPoP: the base compares the Bearer paths.
+      paths: ['public', 'protected', 'admin'],
       args: [resolve(process.env.BENCH_BASELINE_DIST ?? 'dist', 'server.js')],
       env: { ...apiEnv, WEB_CONCURRENCY: '1', ...baseEnv() },
     },

@@ -6,20 +6,22 @@ import {
   MalformedAuthorizationError,
   MissingTokenError,
 } from '../errors/http-errors.js';
-import { parseAuthorization } from './authorization-header.js';
+import type { PresentedToken } from './authorization-header.js';
 import { type AuthScheme, createChallengeBuilder } from './challenges.js';
 import type { DpopNonces } from './dpop-nonce.js';
 import { DPOP_ALGORITHMS, ProofKeyCache, verifyDpopProof } from './dpop-proof.js';
 import { type ReplayStore, replayKey } from './replay-store.js';
-import { checkDpopBinding, refuseBoundBearer } from './token-binding.js';
+import { checkDpopBinding } from './token-binding.js';
 import type { AccessTokenClaims, TokenVerifier } from './token-verifier.js';
 
 export interface Authenticator {
   /**
-   * The claims of the request's access token, sent as Bearer or as DPoP with its proof, as the
-   * DPoP mode allows. Rejects with an HttpError: 400/401 (with `challenge`), 503 (keys or replay store).
+   * The claims of the presented token, sent as Bearer or as DPoP with its proof, as the DPoP mode
+   * allows; for DPoP, the proof is checked and bound to the token. The caller refuses a bound token
+   * sent as Bearer (refuseBoundBearer), after its one await. Throws or rejects with an HttpError:
+   * 400/401 (with `challenge`), 503 (keys or replay store).
    */
-  authenticate(request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims>;
+  claimsFor(presented: PresentedToken, request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims>;
   /** The WWW-Authenticate value for a refusal, for the scheme named in `authorization`. */
   challenge(challenge: AuthChallenge, authorization: string | undefined): string;
 }
@@ -36,10 +38,10 @@ export interface AuthenticatorOptions {
 
 /**
  * Combines the scheme, the proof, the token's claims and the binding (RFC 9449 section 7):
- * - Bearer (unless DPOP=required): the token is verified, and refused if it carries `cnf`;
+ * - Bearer (unless DPOP=required): the token is verified (and refused by the caller if it carries `cnf`);
  * - DPoP (unless DPOP=disabled): exactly one DPoP header, a valid proof for this request, the
  *   token verified and bound to the proof's key, and the proof never seen before.
- * The Bearer path does no more work than before DPoP: one header parse, the verifier, one property test.
+ * The Bearer path does no more work than before DPoP: one header parse, the verifier's promise, one property test.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { verifier, dpop, replayStore, nonces } = options;
@@ -78,13 +80,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   return {
-    async authenticate(request, reply) {
-      const { scheme, token } = parseAuthorization(request.headers.authorization);
-      if (scheme === 'bearer' && bearerAllowed) {
-        const claims = await verifier.verify(token);
-        refuseBoundBearer(claims);
-        return claims;
-      }
+    // Not async: the Bearer path hands back the verifier's own promise, so it costs no extra await.
+    claimsFor({ scheme, token }, request, reply) {
+      if (scheme === 'bearer' && bearerAllowed) return verifier.verify(token);
       if (scheme === 'dpop' && dpopAllowed) return authenticateDpop(request, reply, token);
       // A scheme this mode does not take: answered like no credentials, with the challenge of the one it does.
       throw new MissingTokenError();

@@ -1,7 +1,9 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { HttpError, InsufficientPermissionError } from '../errors/http-errors.js';
 import type { Authenticator } from './authenticate.js';
+import { parseAuthorization } from './authorization-header.js';
 import { hasPermission } from './permissions.js';
+import { refuseBoundBearer } from './token-binding.js';
 
 /**
  * An onRequest hook that lets the request through only with a valid access token (Bearer or DPoP,
@@ -11,7 +13,10 @@ import { hasPermission } from './permissions.js';
 export function authorize(authenticator: Authenticator, permission?: string): onRequestAsyncHookHandler {
   return async function checkAccessToken(request, reply) {
     try {
-      const claims = await authenticator.authenticate(request, reply);
+      const presented = parseAuthorization(request.headers.authorization);
+      const claims = await authenticator.claimsFor(presented, request, reply);
+      // A token bound to a key (cnf) is never taken as Bearer, cached or not.
+      if (presented.scheme === 'bearer') refuseBoundBearer(claims);
       if (permission !== undefined && !hasPermission(claims, permission)) {
         throw new InsufficientPermissionError(permission);
       }
