@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisReplayStore } from '../../src/auth/redis-replay-store.js';
@@ -140,6 +141,62 @@ describe('two API processes sharing one Redis', () => {
     const second = await makeProof(key, { htu: `https://api.example.com${PROTECTED}`, accessToken: token });
     assert.equal((await call(b.origin, second)).status, 200);
     assert.equal((await call(a.origin, second)).status, 401);
+  });
+});
+
+describe('WEB_CONCURRENCY=2 with REDIS_URL', () => {
+  let tenant: TestTenant;
+  let server: ServerProcess;
+  let origin: string;
+  let key: DpopClientKey;
+  let token: string;
+  before(async () => {
+    tenant = await startTestTenant();
+    key = await dpopClientKey();
+    token = await boundToken(tenant, key, 'user');
+    const port = await freePort();
+    origin = `http://127.0.0.1:${String(port)}`;
+    server = await startServerProcess({
+      AUTH0_DOMAIN: tenant.tenant.url,
+      AUTH0_AUDIENCE: tenant.config.audience,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+      REDIS_URL: redis.url,
+      API_ORIGIN: origin,
+      LOG_LEVEL: 'warn',
+    });
+    await waitForStatus(origin);
+  });
+  after(async () => {
+    await server.stop();
+    await tenant.close();
+  });
+
+  /** One request on a new connection, so the cluster spreads them over its workers. */
+  const send = (proof: string) =>
+    new Promise<number>((resolve, reject) => {
+      const call = httpRequest(`${origin}${PROTECTED}`, { agent: false, headers: { authorization: `DPoP ${token}`, dpop: proof } }, (response) => {
+        response.resume();
+        response.once('end', () => { resolve(response.statusCode ?? 0); });
+      });
+      call.once('error', reject);
+      call.end();
+    });
+
+  it('starts, and one proof sent six times over new connections is accepted exactly once', async () => {
+    // Each worker connects to Redis in the background: wait (bounded) until fresh proofs pass on both.
+    let passed = 0;
+    for (let i = 0; i < 100 && passed < 4; i += 1) {
+      passed = (await send(await makeProof(key, { htu: `${origin}${PROTECTED}`, accessToken: token }))) === 200 ? passed + 1 : 0;
+      if (passed === 0) await sleep(50);
+    }
+    assert.equal(passed, 4, 'both workers serve DPoP');
+    const proof = await makeProof(key, { htu: `${origin}${PROTECTED}`, accessToken: token });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push(await send(proof));
+    assert.deepEqual(statuses, [200, 401, 401, 401, 401, 401]);
+    assert.equal(await send(await makeProof(key, { htu: `${origin}${PROTECTED}`, accessToken: token })), 200);
   });
 });
 
