@@ -9,7 +9,8 @@ import {
 import type { PresentedToken } from './authorization-header.js';
 import { type AuthScheme, createChallengeBuilder } from './challenges.js';
 import type { DpopNonces } from './dpop-nonce.js';
-import { DPOP_ALGORITHMS, ProofKeyCache, verifyDpopProof } from './dpop-proof.js';
+import { ProofKeyCache } from './dpop-proof-keys.js';
+import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop-proof.js';
 import { type ReplayStore, replayKey } from './replay-store.js';
 import { checkDpopBinding } from './token-binding.js';
 import type { AccessTokenClaims, TokenVerifier } from './token-verifier.js';

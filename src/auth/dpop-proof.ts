@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import {
-  type CryptoKey,
   EmbeddedJWK,
-  type FlattenedJWSInput,
-  type JWSHeaderParameters,
   type JWTVerifyResult,
   type ProtectedHeaderParameters,
   calculateJwkThumbprint,
@@ -13,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { type DpopProofCheck, InvalidDpopProofError } from '../errors/http-errors.js';
+import type { ProofKeyCache } from './dpop-proof-keys.js';
 import { isRecord } from './guards.js';
 
 /**
@@ -35,7 +32,7 @@ export const MAX_JTI_LENGTH = 256;
 // Members only a private or symmetric JWK has (RFC 7518 section 6).
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const ALGORITHMS: ReadonlySet<string> = new Set(DPOP_ALGORITHMS);
-// iat, exp and nbf are checked here against the window above, so jose's clock is not asked for iat.
+// jose checks exp and nbf, should a proof carry them, with the same skew; iat is checked below against the window.
 const VERIFY_OPTIONS = { typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS], clockTolerance: PROOF_CLOCK_SKEW_SECONDS };
 
 export interface ProofExpectations {
@@ -55,45 +52,6 @@ export interface ProofExpectations {
   readonly keys?: ProofKeyCache;
 }
 
-/**
- * Proof keys already imported, with their thumbprints, by (alg, jwk as sent). A client signs every
- * proof with one key, and importing it cost more than checking the signature (measured on the
- * bench machine: importJWK ~240 µs of jwtVerify's ~450 µs). A new key still goes through jose's
- * EmbeddedJWK, which checks and imports it; an entry is only made for a key it accepted.
- */
-export class ProofKeyCache {
-  readonly #entries: LRUCache<string, { readonly key: CryptoKey; readonly jkt: string }>;
-
-  /** @param maxKeys how many client keys are kept (default 1 000, a few hundred bytes each). */
-  constructor(maxKeys = 1_000) {
-    this.#entries = new LRUCache({ maxSize: maxKeys, sizeCalculation: () => 1 });
-  }
-
-  /** A jose key resolver: the cached key, or EmbeddedJWK's import of a new one. */
-  readonly resolve = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
-    const id = cacheId(header);
-    const cached = id === undefined ? undefined : this.#entries.get(id);
-    if (cached !== undefined) return cached.key;
-    const key = await EmbeddedJWK(header, token);
-    if (id !== undefined && header.jwk !== undefined) {
-      this.#entries.set(id, { key, jkt: await calculateJwkThumbprint(header.jwk, 'sha256') });
-    }
-    return key;
-  };
-
-  /** The thumbprint of a key `resolve` accepted, without hashing it again. */
-  async thumbprint(header: JWSHeaderParameters): Promise<string | undefined> {
-    const id = cacheId(header);
-    const cached = id === undefined ? undefined : this.#entries.get(id);
-    if (cached !== undefined) return cached.jkt;
-    return header.jwk === undefined ? undefined : calculateJwkThumbprint(header.jwk, 'sha256');
-  }
-}
-
-function cacheId(header: JWSHeaderParameters): string | undefined {
-  return typeof header.alg === 'string' && isRecord(header.jwk) ? `${header.alg} ${JSON.stringify(header.jwk)}` : undefined;
-}
-
 export interface VerifiedProof {
   /** RFC 7638 SHA-256 thumbprint of the proof's key: what `cnf.jkt` must equal. */
   readonly jkt: string;
@@ -102,7 +60,7 @@ export interface VerifiedProof {
   readonly expiresAt: number;
 }
 
-/** Resolves with the proof's thumbprint and jti; rejects with InvalidDpopProofError naming the check, or UseDpopNonceError via `nonce`. */
+/** Resolves with the proof's thumbprint and jti; rejects with InvalidDpopProofError naming the check, or UseDpopNonceError from `checkNonce`. */
 export async function verifyDpopProof(proof: string, expect: ProofExpectations): Promise<VerifiedProof> {
   checkHeader(proof);
   let result: JWTVerifyResult;
