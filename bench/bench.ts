@@ -2,11 +2,14 @@
  * `npm run bench`: builds the production output, starts one dev tenant on 127.0.0.1, fetches a
  * user and an admin token from it over HTTP, then benchmarks in turn (A B C A B C ...):
  *   api     this API, `node dist/server.js` (NODE_ENV=production, LOG_LEVEL=warn), 1 worker
- *   api-2w  the same with WEB_CONCURRENCY=2
+ *   api-2w  the same with WEB_CONCURRENCY=2 (and DPOP=disabled: several workers need REDIS_URL for DPoP)
  *   ceiling bare node:http, same JSON, no auth (bench/servers/ceiling.mjs)
  *   peer    Auth0's sample stack on Express (bench/servers/express-peer.mjs)
  * each a child process on a free loopback port, all verifying the same tenant's tokens.
- *
+ * Path `dpop` is GET /api/messages/protected with a DPoP-bound token and a fresh proof per request
+ * (api and peer; the peer's express-oauth2-jwt-bearer checks DPoP by default). Proofs are made
+ * before each run (bench/lib/dpop-proofs.ts), sized from the warm-up's rate, and the run sends
+ * exactly that many (autocannon `amount`); its req/s is requests / elapsed time. *
  * Settings (env): BENCH_ROUNDS (3), BENCH_DURATION seconds per run (10), BENCH_WARMUP seconds
  * per path before measuring (2), BENCH_CONNECTIONS (50), BENCH_COLD_STARTS (5),
  * BENCH_TARGETS (comma list, default all but api-base).
@@ -28,7 +31,11 @@ import { MESSAGES } from '../src/messages/messages.js';
 import { int, mb, median, ms, percent, ratio, table } from './lib/format.js';
 import { type LoadResult, runLoad, uncleanRun } from './lib/load.js';
 import { cpuTimeMs, freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
+import { makeProofs } from './lib/dpop-proofs.js';
 import { startBenchTenant } from './lib/tenant.js';
+
+/** DPoP proofs per second of warm-up (and of the run when there is no warm-up) before a rate is known. */
+const DPOP_DEFAULT_RPS = 1_500;
 import { envInt } from './lib/api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +44,10 @@ const MARKDOWN_FILE = join(ROOT, 'BENCHMARKS.md');
 const MARK_START = '<!-- bench-results:start -->';
 const MARK_END = '<!-- bench-results:end -->';
 
-type PathName = 'public' | 'protected' | 'admin';
+type PathName = 'public' | 'protected' | 'admin' | 'dpop';
+const PATHS: readonly PathName[] = ['public', 'protected', 'admin', 'dpop'];
+/** The URL path a bench path calls. */
+const urlPath = (path: PathName): string => `/api/messages/${path === 'dpop' ? 'protected' : path}`;
 type TargetName = 'api' | 'api-base' | 'api-2w' | 'ceiling' | 'peer';
 const ALL_TARGETS: readonly TargetName[] = ['api', 'api-base', 'api-2w', 'ceiling', 'peer'];
 const DEFAULT_TARGETS: readonly TargetName[] = ['api', 'api-2w', 'ceiling', 'peer'];
@@ -121,32 +131,38 @@ function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Tar
     AUTH0_AUDIENCE: audience,
     HOST: '127.0.0.1',
   };
-  const compact = (path: PathName): string => JSON.stringify({ message: MESSAGES[path] });
-  const api = { paths: ['public', 'protected', 'admin'] as const, args: [join(ROOT, 'dist', 'server.js')], body: compact };
+  const message = (path: PathName): string => MESSAGES[path === 'dpop' ? 'protected' : path];
+  const compact = (path: PathName): string => JSON.stringify({ message: message(path) });
+  const api = { paths: PATHS, args: [join(ROOT, 'dist', 'server.js')], body: compact };
   return {
     api: { name: 'api', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '1' } },
     'api-base': {
       name: 'api-base',
       ...api,
+      // An earlier build may not take DPoP: the base compares the Bearer paths.
+      paths: ['public', 'protected', 'admin'],
       args: [resolve(process.env.BENCH_BASELINE_DIST ?? 'dist', 'server.js')],
       env: { ...apiEnv, WEB_CONCURRENCY: '1', ...baseEnv() },
     },
-    'api-2w': { name: 'api-2w', ...api, env: { ...apiEnv, WEB_CONCURRENCY: '2' } },
+    'api-2w': { name: 'api-2w', ...api, paths: ['public', 'protected', 'admin'], env: { ...apiEnv, WEB_CONCURRENCY: '2', DPOP: 'disabled' } },
     ceiling: { name: 'ceiling', paths: ['protected'], args: [join(ROOT, 'bench', 'servers', 'ceiling.mjs')], env: {}, body: compact },
     peer: {
       name: 'peer',
-      paths: ['public', 'protected', 'admin'],
+      paths: PATHS,
       args: [join(ROOT, 'bench', 'servers', 'express-peer.mjs')],
       env: { ISSUER_BASE_URL: tenantUrl, AUDIENCE: audience, HOST: '127.0.0.1' },
       // The sample sets `json spaces` to 2.
-      body: (path) => JSON.stringify({ message: MESSAGES[path] }, null, 2),
+      body: (path) => JSON.stringify({ message: message(path) }, null, 2),
     },
   };
 }
 
-/** A clean environment: no NODE_OPTIONS (tsx's loader) or other settings leak into the servers. */
+/**
+ * A clean environment: no NODE_OPTIONS (tsx's loader) or other settings leak into the servers.
+ * API_ORIGIN is the URL the load generator calls, so DPoP proofs name it (the others ignore it).
+ */
 function childEnv(extra: Record<string, string>, port: number): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra, PORT: String(port) };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...extra, PORT: String(port), API_ORIGIN: `http://127.0.0.1:${String(port)}` };
 }
 
 function machine(): Results['machine'] {
@@ -174,7 +190,12 @@ async function run(settings: Settings): Promise<Results> {
   const tenant = await startBenchTenant();
   console.log(`dev tenant on ${tenant.tenant.url}; user and admin tokens fetched`);
   const targets = targetsFor(tenant.tenant.url, tenant.audience);
-  const tokenFor: Record<PathName, string | undefined> = { public: undefined, protected: tenant.userToken, admin: tenant.adminToken };
+  const tokenFor: Record<PathName, string | undefined> = {
+    public: undefined,
+    protected: tenant.userToken,
+    admin: tenant.adminToken,
+    dpop: tenant.dpopToken,
+  };
   // The API reads .env from its working directory: run it from an empty one so only our env applies.
   const cwd = mkdtempSync(join(tmpdir(), 'hello-api-bench-cwd-'));
   onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
@@ -208,19 +229,26 @@ async function run(settings: Settings): Promise<Results> {
       try {
         for (const path of target.paths) {
           const token = tokenFor[path];
+          const url = `${server.baseUrl}${urlPath(path)}`;
           const options = {
-            url: `${server.baseUrl}/api/messages/${path}`,
+            url,
             connections: settings.connections,
-            ...(token !== undefined && { headers: { authorization: `Bearer ${token}` } }),
+            ...(token !== undefined && { headers: { authorization: `${path === 'dpop' ? 'DPoP' : 'Bearer'} ${token}` } }),
             expectBody: target.body(path),
           };
+          // DPoP: fresh proofs made before each run; the warm-up's rate sizes the measured run.
+          const proofsFor = (count: number) =>
+            path === 'dpop' ? { dpopProofs: makeProofs(tenant.dpopKey, Math.max(1, Math.ceil(count)), 'GET', url, token) } : {};
+          let expectedRps = DPOP_DEFAULT_RPS;
           if (settings.warmupSeconds > 0) {
-            const warm = await runLoad({ ...options, durationSeconds: settings.warmupSeconds });
+            const warm = await runLoad({ ...options, durationSeconds: settings.warmupSeconds, ...proofsFor(DPOP_DEFAULT_RPS * settings.warmupSeconds) });
             const problem = uncleanRun(warm);
             if (problem !== undefined) throw new Error(`${name} ${path} (warm-up): ${problem}\n${server.output.slice(-10).join('\n')}`);
+            expectedRps = warm.rps;
           }
+          const measureOptions = { ...options, durationSeconds: settings.durationSeconds, ...proofsFor(expectedRps * settings.durationSeconds) };
           const cpuBefore = cpuTimeMs(server.pid);
-          const result = await runLoad({ ...options, durationSeconds: settings.durationSeconds });
+          const result = await runLoad(measureOptions);
           const cpuUsPerRequest = ((cpuTimeMs(server.pid) - cpuBefore) * 1000) / Math.max(1, result.requests);
           const problem = uncleanRun(result);
           if (problem !== undefined) throw new Error(`${name} ${path} round ${String(round)}: ${problem}\n${server.output.slice(-10).join('\n')}`);
@@ -288,13 +316,13 @@ export function render(results: Results): string {
   const ceiling = summarise(results, 'ceiling', 'protected')?.rps ?? Number.NaN;
   const rows: string[][] = [];
   for (const target of ALL_TARGETS) {
-    for (const path of ['public', 'protected', 'admin'] as const) {
+    for (const path of PATHS) {
       const summary = summarise(results, target, path);
       if (summary === undefined) continue;
       const peer = summarise(results, 'peer', path)?.rps ?? Number.NaN;
       rows.push([
         target,
-        `/${path}`,
+        path === 'dpop' ? '/protected (DPoP)' : `/${path}`,
         int(summary.rps),
         ms(summary.p50Ms),
         ms(summary.p99Ms),
@@ -324,6 +352,10 @@ export function render(results: Results): string {
     verdict.push(check(known(ceiling, summary.rps >= 0.6 * ceiling), `/${path} ≥ 60 % of the ceiling (${percent(summary.rps / ceiling)})`));
     verdict.push(check(summary.p99Ms < 10, `/${path} p99 < 10 ms (median ${ms(summary.p99Ms)}, worst run ${ms(summary.worstP99Ms)})`));
   }
+  const dpop = api('dpop');
+  if (dpop !== undefined) {
+    verdict.push(check(known(peerRps('dpop'), dpop.rps >= 3 * peerRps('dpop')), `/protected with DPoP ≥ 3× the Express peer with DPoP (${ratio(dpop.rps / peerRps('dpop'))})`));
+  }
   const publicSummary = api('public');
   if (publicSummary !== undefined) verdict.push(check(known(ceiling, publicSummary.rps >= 0.7 * ceiling), `/public ≥ 70 % of the ceiling (${percent(publicSummary.rps / ceiling)})`));
   const rss = peakRss(results, 'api');
@@ -335,7 +367,7 @@ export function render(results: Results): string {
   if (one !== undefined && two !== undefined) verdict.push(check(two > one, `2 workers serve more than 1 (/protected ${int(one)} → ${int(two)} req/s, ${ratio(two / one)})`));
 
   const base: string[] = [];
-  for (const path of ['public', 'protected', 'admin'] as const) {
+  for (const path of PATHS) {
     const before = summarise(results, 'api-base', path);
     const after = api(path);
     if (before !== undefined && after !== undefined) {

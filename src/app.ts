@@ -1,8 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './auth/authenticate.js';
+import { DpopNonces } from './auth/dpop-nonce.js';
 import { IssuerRegistry } from './auth/issuers.js';
+import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
+import { ReplayStoreUnavailableError } from './errors/http-errors.js';
 import { registerErrorHandling, sendError } from './errors/error-handler.js';
 import { healthRoutes } from './health/routes.js';
 import { clientErrorHandler } from './http/client-errors.js';
@@ -31,7 +35,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
- * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
+ * (on /api/messages/protected|admin) `authorize` (Bearer or DPoP, authenticate.ts) -> handler;
+ * any error -> error-handler.ts.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -61,6 +66,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
     });
   const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: TokenCache.create(config.tokenCache) });
+  const replayStore = await createReplayStore(config, app);
+  app.addHook('onClose', () => replayStore.close());
+  const authenticator = createAuthenticator({
+    verifier,
+    dpop: config.dpop,
+    replayStore,
+    nonces: config.dpop.nonceSecret === null ? null : new DpopNonces(config.dpop.nonceSecret),
+  });
 
   // Load every issuer's signing keys as soon as the server listens so the first request does not
   // wait. A failure is not fatal: that issuer's tokens get 503 and /readyz says so until keys load.
@@ -83,6 +96,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const shutdown = options.shutdown ?? new GracefulShutdown({ drainMs: 0 });
   shutdown.attach(app);
   await app.register(healthRoutes, { issuers, isShuttingDown: () => shutdown.draining });
-  await app.register(messageRoutes, { prefix: '/api/messages', verifier });
+  await app.register(messageRoutes, { prefix: '/api/messages', authenticator });
   return app;
+}
+
+/** Redis when REDIS_URL is set (loaded only then), else a bounded store in this process. */
+async function createReplayStore(config: Config, app: FastifyInstance): Promise<ReplayStore> {
+  if (config.dpop.redisUrl === null) {
+    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError());
+  }
+  const { RedisReplayStore } = await import('./auth/redis-replay-store.js');
+  return new RedisReplayStore(config.dpop.redisUrl, {
+    onState: (state, error) => {
+      if (state === 'ready') app.log.info('DPoP replay store (Redis) connected');
+      else app.log.warn({ err: error }, 'DPoP replay store (Redis) unreachable: DPoP requests answer 503 until it is back');
+    },
+  });
 }

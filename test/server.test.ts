@@ -73,7 +73,7 @@ describe('the server process in dev tenant mode', () => {
 
   for (const workers of ['1', '2']) {
     it(`with PORT=0 (${workers} worker${workers === '1' ? '' : 's'}) prints banner commands for the port the OS gave`, async () => {
-      const env = { PORT: '0', DEV_TENANT_PORT: String(await freePort()), DEV_TENANT_KEYS_DIR: keysDir, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WEB_CONCURRENCY: workers };
+      const env = { PORT: '0', DEV_TENANT_PORT: String(await freePort()), DEV_TENANT_KEYS_DIR: keysDir, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WEB_CONCURRENCY: workers, DPOP: 'disabled' };
       const server = await startServerProcess(env);
       try {
         await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
@@ -94,6 +94,8 @@ describe('the server process in dev tenant mode', () => {
       DEV_TENANT_KEYS_DIR: keysDir,
       HOST: '127.0.0.1',
       WEB_CONCURRENCY: '2',
+      // Several workers need a shared replay store for DPoP (test/security/dpop-redis.test.ts runs one).
+      DPOP: 'disabled',
       LOG_LEVEL: 'warn',
     };
     const server = await startServerProcess(env);
@@ -108,6 +110,21 @@ describe('the server process in dev tenant mode', () => {
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }
+  });
+
+  it('refuses WEB_CONCURRENCY=2 with DPoP on and no REDIS_URL, in one line naming the variables', async () => {
+    const server = await startServerProcess({
+      PORT: String(await freePort()),
+      DEV_TENANT_PORT: String(await freePort()),
+      DEV_TENANT_KEYS_DIR: keysDir,
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+    });
+    assert.equal(await server.exited, 1);
+    assert.equal(
+      server.stderr,
+      'Invalid configuration: WEB_CONCURRENCY=2 with DPOP=allowed needs REDIS_URL (a replay store shared by the workers), or set DPOP=disabled\n',
+    );
   });
 });
 

@@ -65,6 +65,8 @@ async function productionEnv(workers: number, drainSeconds: number): Promise<Rec
     HOST: '127.0.0.1',
     PORT: String(await freePort()),
     WEB_CONCURRENCY: String(workers),
+    // Several workers need REDIS_URL for DPoP's replay store; these tests are about signals.
+    ...(workers > 1 && { DPOP: 'disabled' }),
     SHUTDOWN_DRAIN_SECONDS: String(drainSeconds),
   };
 }
@@ -110,6 +112,8 @@ describe('npm start and signals', () => {
       assert.equal(summary['audience'], tenant.config.audience);
       assert.equal(summary['clientOrigin'], 'https://app.example.com');
       assert.equal(summary['workers'], 1);
+      assert.equal(summary['dpop'], 'allowed');
+      assert.equal(summary['dpopReplayStore'], 'memory');
       // PORT=0: the port the OS gave, which answers.
       assert.equal(typeof summary['port'], 'number');
       assert.notEqual(summary['port'], 0);

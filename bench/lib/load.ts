@@ -7,6 +7,11 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   /** Every response body must equal this; others count as mismatches. */
   readonly expectBody?: string;
+  /**
+   * DPoP proofs, one per request in the `DPoP` header: the run sends exactly this many requests
+   * (autocannon's `amount`, so `durationSeconds` is ignored) and rps is requests / elapsed time.
+   */
+  readonly dpopProofs?: readonly string[];
 }
 
 export interface LoadResult {
@@ -26,15 +31,26 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const host = new URL(options.url).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`refusing non-loopback target ${options.url}`);
+  const proofs = options.dpopProofs;
+  let next = 0;
+  // autocannon refuses expectBody beside `requests`: the DPoP run compares bodies itself.
+  let bodyMismatches = 0;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
-    duration: options.durationSeconds,
     ...(options.headers !== undefined && { headers: options.headers }),
-    ...(options.expectBody !== undefined && { expectBody: options.expectBody }),
+    ...(proofs === undefined
+      ? { duration: options.durationSeconds, ...(options.expectBody !== undefined && { expectBody: options.expectBody }) }
+      : {
+          amount: proofs.length,
+          requests: [{
+            setupRequest: (request) => ({ ...request, headers: { ...request.headers, dpop: proofs[next++ % proofs.length] ?? '' } }),
+            onResponse: (_status, body) => { if (options.expectBody !== undefined && body !== options.expectBody) bodyMismatches += 1; },
+          }],
+        }),
   });
   return {
-    rps: result.requests.average,
+    rps: proofs === undefined ? result.requests.average : result.requests.total / Math.max(0.001, result.duration),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
@@ -42,7 +58,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
-    mismatches: result.mismatches,
+    mismatches: result.mismatches + bodyMismatches,
   };
 }
 

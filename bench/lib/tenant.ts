@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../src/config/config.js';
 import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
+import { type BenchDpopKey, benchDpopKey, makeProofs } from './dpop-proofs.js';
 import { onExit } from './processes.js';
 
 export interface BenchTenant {
@@ -14,6 +15,9 @@ export interface BenchTenant {
   /** Tokens fetched over HTTP from the tenant's /oauth/token, as a client would. */
   readonly userToken: string;
   readonly adminToken: string;
+  /** The load generator's DPoP key, and a user token the tenant bound to it (cnf.jkt). */
+  readonly dpopKey: BenchDpopKey;
+  readonly dpopToken: string;
   close(): Promise<void>;
 }
 
@@ -27,9 +31,10 @@ export async function startBenchTenant(): Promise<BenchTenant> {
   const tenant = await startDevTenant(config);
   const [user, admin] = config.clients;
   if (user === undefined || admin === undefined) throw new Error('expected a user and an admin client');
-  const fetchToken = async (client: typeof user): Promise<string> =>
-    (await requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }))
+  const fetchToken = async (client: typeof user, dpopProof?: string): Promise<string> =>
+    (await requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }, 'json', { dpopProof }))
       .access_token;
+  const dpopKey = benchDpopKey();
   return {
     tenant,
     config,
@@ -37,6 +42,8 @@ export async function startBenchTenant(): Promise<BenchTenant> {
     audience: config.audience,
     userToken: await fetchToken(user),
     adminToken: await fetchToken(admin),
+    dpopKey,
+    dpopToken: await fetchToken(user, makeProofs(dpopKey, 1, 'POST', `${tenant.url}/oauth/token`)[0]),
     async close() {
       await tenant.close();
       rmSync(keysDir, { recursive: true, force: true });

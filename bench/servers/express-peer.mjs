@@ -17,6 +17,8 @@ if (!ISSUER_BASE_URL || !AUDIENCE) {
   process.exit(1);
 }
 
+// express-oauth2-jwt-bearer 1.10 checks DPoP by default (dpop.enabled true, required false, iat
+// window 300 s back / 30 s ahead): Bearer for unbound tokens, DPoP proofs for bound ones, as our DPOP=allowed.
 const validateAccessToken = auth({ issuerBaseURL: ISSUER_BASE_URL, audience: AUDIENCE });
 // As in the sample's `checkRequiredPermissions`: every required permission must be in `permissions`.
 const checkRequiredPermissions = (required) =>

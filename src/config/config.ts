@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from '../auth/jwks-keys.js';
 import { ConfigError } from './config-error.js';
+import { type DpopConfig, DpopEnvSchema, dpopConfigFrom } from './dpop-config.js';
 import { isLoopbackHost, integer, nonEmpty, optionalString, originProblem } from './env-rules.js';
 import {
   DEFAULT_AUDIENCE,
@@ -66,6 +67,7 @@ export interface Config {
    * with NODE_ENV=production (load balancers and Kubernetes take a few seconds to stop sending), else 0.
    */
   readonly shutdownDrainSeconds: number;
+  readonly dpop: DpopConfig;
   /** Set when no AUTH0_DOMAIN is configured: the API then trusts the embedded dev tenant. */
   readonly devTenant: DevTenantConfig | null;
 }
@@ -212,8 +214,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
   // Both sets are checked even with AUTH0_DOMAIN set, so a typo in a DEV_TENANT_ variable is never silent.
   const result = EnvSchema.safeParse(env);
   const devResult = DevTenantEnvSchema.safeParse(env);
-  if (!result.success || !devResult.success) {
-    const issues = [...(result.error?.issues ?? []), ...(devResult.error?.issues ?? [])];
+  const dpopResult = DpopEnvSchema.safeParse(env);
+  if (!result.success || !devResult.success || !dpopResult.success) {
+    const issues = [...(result.error?.issues ?? []), ...(devResult.error?.issues ?? []), ...(dpopResult.error?.issues ?? [])];
     const problems = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -257,6 +260,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     production,
     shutdownDrainSeconds:
       vars.SHUTDOWN_DRAIN_SECONDS >= 0 ? vars.SHUTDOWN_DRAIN_SECONDS : production ? DEFAULT_PRODUCTION_DRAIN_SECONDS : 0,
+    dpop: dpopConfigFrom(dpopResult.data, { port: vars.PORT, workers: vars.WEB_CONCURRENCY }),
     devTenant,
   };
 }

@@ -18,6 +18,7 @@ export function startupSummaryLine(config: Config, port: number, now: () => numb
     workers: config.workers,
     port,
     shutdownDrainSeconds: config.shutdownDrainSeconds,
-    // DPoP mode goes here once DPoP exists (issue 8), e.g. dpop: config.dpop.mode.
+    dpop: config.dpop.mode,
+    dpopReplayStore: config.dpop.redisUrl === null ? 'memory' : 'redis',
   });
 }

@@ -10,9 +10,16 @@ export interface ClientCredentials {
 
 export type TokenRequestEncoding = 'json' | 'form';
 
+export interface TokenRequestOptions {
+  /** The dev tenant's `signing_alg` parameter (not Auth0's): RS256 unless PS256 is asked for. */
+  readonly signingAlg?: string | undefined;
+  /** A DPoP proof for POST {tenantUrl}/oauth/token: the token comes back bound to its key. */
+  readonly dpopProof?: string | undefined;
+}
+
 const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
-  token_type: z.literal('Bearer'),
+  token_type: z.enum(['Bearer', 'DPoP']),
   expires_in: z.number(),
   scope: z.string(),
 });
@@ -66,22 +73,24 @@ function causeCode(error: unknown): string {
 
 /**
  * POSTs a client-credentials request; resolves to the token response or throws one of the errors
- * above. `signingAlg` (dev tenant only) asks for a token signed with that algorithm.
+ * above. Options (dev tenant only): `signingAlg` asks for a token signed with that algorithm;
+ * `dpopProof` (a proof for POST {tenantUrl}/oauth/token) makes the token DPoP-bound.
  */
 export async function requestToken(
   tenantUrl: string,
   credentials: ClientCredentials,
   encoding: TokenRequestEncoding = 'json',
-  signingAlg?: string,
+  options: TokenRequestOptions = {},
 ): Promise<TokenResponse> {
   const url = new URL('/oauth/token', tenantUrl);
+  const { signingAlg, dpopProof } = options;
   const { contentType, body } = encodeBody(credentials, encoding, signingAlg);
   let response: Response;
   let text: string;
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': contentType, accept: 'application/json' },
+      headers: { 'content-type': contentType, accept: 'application/json', ...(dpopProof !== undefined && { dpop: dpopProof }) },
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });

@@ -30,6 +30,8 @@ export interface SigningContext {
   readonly key: SigningKey;
   /** Signs ID tokens: always RS256, the only algorithm Auth0's SPA SDK accepts. */
   readonly idTokenKey: SigningKey;
+  /** Thumbprint of the client's DPoP key when the request carried a valid proof: access tokens get `cnf.jkt` (RFC 9449 section 6). */
+  readonly jkt?: string | undefined;
   /** The tenant URL with a trailing slash, as Auth0 writes `iss`. */
   readonly issuer: string;
   readonly nowSeconds: number;
@@ -40,9 +42,15 @@ export async function signAccessToken(
   subject: AccessTokenSubject,
   lifetimeSeconds: number,
 ): Promise<string> {
-  const { key, issuer, nowSeconds } = context;
+  const { key, issuer, nowSeconds, jkt } = context;
   const { sub, aud, azp, scope, permissions, gty } = subject;
-  const claims = { ...(gty === undefined ? {} : { gty }), azp, scope, permissions: [...permissions] };
+  const claims = {
+    ...(gty === undefined ? {} : { gty }),
+    azp,
+    scope,
+    permissions: [...permissions],
+    ...(jkt === undefined ? {} : { cnf: { jkt } }),
+  };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.publicJwk.alg, typ: 'JWT', kid: key.kid })
     .setIssuer(issuer)

@@ -1,6 +1,15 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, InvalidTokenError, KeySetUnavailableError, MethodNotAllowedError, NotFoundError } from './http-errors.js';
+import {
+  DpopBindingError,
+  HttpError,
+  InvalidDpopProofError,
+  InvalidTokenError,
+  KeySetUnavailableError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UseDpopNonceError,
+} from './http-errors.js';
 
 /** The 404 (no such path) or 405 (a GET path, another method) for a request no route answers. */
 export type RouteMissError = (request: FastifyRequest) => HttpError;
@@ -52,6 +61,10 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
     } else if (error instanceof KeySetUnavailableError) {
       // An outage, not a bad token: say whose keys and why, so it is not mistaken for one.
       request.log.warn({ code: error.code, ...error.details, cause: error.cause }, 'signing keys unavailable: token not checked');
+    } else if (error instanceof InvalidDpopProofError || error instanceof DpopBindingError) {
+      request.log.info({ code: error.code, check: error.check, reason: error.reason }, 'DPoP request refused');
+    } else if (error instanceof UseDpopNonceError) {
+      request.log.info({ code: error.code, check: error.check }, 'DPoP nonce asked for');
     } else if (error.statusCode >= 500) {
       request.log.warn({ code: error.code, cause: error.cause }, error.message);
     }

@@ -11,6 +11,10 @@ export type HttpErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INSUFFICIENT_PERMISSION'
   | 'ERR_KEY_SET_UNAVAILABLE'
+  | 'ERR_INVALID_DPOP_PROOF'
+  | 'ERR_USE_DPOP_NONCE'
+  | 'ERR_DPOP_BINDING'
+  | 'ERR_REPLAY_STORE_UNAVAILABLE'
   | 'ERR_BAD_REQUEST'
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED';
@@ -31,6 +35,40 @@ export type TokenCheck =
   | 'audience' // aud
   | 'claims'; // another registered claim (iat, exp missing...)
 
+/**
+ * Which check refused a DPoP proof (RFC 9449 section 4.3), a closed set like TokenCheck. The client
+ * only sees `error="invalid_dpop_proof"`.
+ */
+export type DpopProofCheck =
+  | 'format' // not a compact JWS, or a part that does not decode
+  | 'typ' // typ is not exactly dpop+jwt
+  | 'algorithm' // alg not in the asymmetric allow-list
+  | 'jwk' // jwk missing, not a public key, private members, key jose refuses
+  | 'signature' // does not verify with its own jwk
+  | 'htm' // not the request method, byte for byte
+  | 'htu' // not the URL called (origin allow-list + path), or carries a query/fragment
+  | 'iat' // missing, not a number, or outside the window
+  | 'jti' // missing, not a string, or too long
+  | 'ath' // not base64url(SHA-256(access token))
+  | 'nonce' // a nonce that this server did not issue, or one that has expired
+  | 'replay' // this proof (jkt + jti) was already accepted within the window
+  | 'claims'; // another claim jose refuses (exp in the past, nbf in the future...)
+
+/** Why a token and the way it was sent do not fit together: for the log and metrics only. */
+export type DpopBindingCheck =
+  | 'bound_token_as_bearer' // a token with `cnf` sent as `Bearer`
+  | 'unbound_token_as_dpop' // `DPoP` scheme for a token without `cnf.jkt`
+  | 'thumbprint' // cnf.jkt is not the thumbprint of the proof's key
+  | 'confirmation'; // cnf is not an object, or a jkt that is not a string
+
+/** What a 401/403 asks of the client; src/auth/challenges.ts turns it into WWW-Authenticate for the DPoP mode. */
+export interface AuthChallenge {
+  readonly error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | 'use_dpop_nonce';
+  /** The scheme the error belongs to; by default the one the request used. */
+  readonly scheme?: 'bearer' | 'dpop';
+  readonly scope?: string;
+}
+
 /** Details of a refusal for the log: never the token or its signature. */
 export interface TokenRefusalDetails {
   /** The claim jose names, when a claim check failed. */
@@ -47,6 +85,8 @@ export abstract class HttpError extends Error {
   abstract readonly code: HttpErrorCode;
   /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Set on refusals of credentials: the authorize hook adds the WWW-Authenticate it implies. */
+  readonly challenge?: AuthChallenge;
 
   constructor(message: string, headers: Readonly<Record<string, string>> = {}, options?: ErrorOptions) {
     super(message, options);
@@ -62,19 +102,21 @@ export class MissingTokenError extends HttpError {
   override readonly name = 'MissingTokenError';
   readonly statusCode = 401;
   readonly code = 'ERR_MISSING_TOKEN';
+  override readonly challenge = {};
   constructor() {
-    super('Requires authentication', { 'www-authenticate': `Bearer realm="${REALM}"` });
+    super('Requires authentication');
   }
 }
 
-/** A Bearer header that cannot hold a token: empty, extra parts, characters a JWT never has. */
+/**
+ * An Authorization header that cannot hold a token (empty, extra parts, characters a JWT never
+ * has), or a DPoP request without exactly one DPoP header.
+ */
 export class MalformedAuthorizationError extends HttpError {
   override readonly name = 'MalformedAuthorizationError';
   readonly statusCode = 400;
   readonly code = 'ERR_MALFORMED_AUTHORIZATION';
-  constructor(message: string) {
-    super(message, { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_request"` });
-  }
+  override readonly challenge = { error: 'invalid_request' } as const;
 }
 
 /** Bad signature, expired, wrong issuer or audience, unknown key, not a JWT: all look the same outside. */
@@ -86,8 +128,9 @@ export class InvalidTokenError extends HttpError {
   readonly check: TokenCheck;
   readonly reason: string;
   readonly details: TokenRefusalDetails;
+  override readonly challenge = { error: 'invalid_token' } as const;
   constructor(check: TokenCheck, reason: string, details: TokenRefusalDetails = {}, options?: ErrorOptions) {
-    super('Bad credentials', { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"` }, options);
+    super('Bad credentials', {}, options);
     this.check = check;
     this.reason = reason;
     this.details = details;
@@ -99,10 +142,10 @@ export class InsufficientPermissionError extends HttpError {
   override readonly name = 'InsufficientPermissionError';
   readonly statusCode = 403;
   readonly code = 'ERR_INSUFFICIENT_PERMISSION';
+  override readonly challenge: AuthChallenge;
   constructor(permission: string) {
-    super('Permission denied', {
-      'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${permission}"`,
-    });
+    super('Permission denied');
+    this.challenge = { error: 'insufficient_scope', scope: permission };
   }
 }
 
@@ -118,6 +161,60 @@ export class KeySetUnavailableError extends HttpError {
       'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
     }, options);
     this.details = details;
+  }
+}
+
+/** A DPoP proof that fails a check of RFC 9449 section 4.3 (replay included). */
+export class InvalidDpopProofError extends HttpError {
+  override readonly name = 'InvalidDpopProofError';
+  readonly statusCode = 401;
+  readonly code = 'ERR_INVALID_DPOP_PROOF';
+  override readonly challenge = { error: 'invalid_dpop_proof', scheme: 'dpop' } as const;
+  /** For the log and metrics only; the client sees "Bad credentials". */
+  readonly check: DpopProofCheck;
+  readonly reason: string;
+  constructor(check: DpopProofCheck, reason: string, options?: ErrorOptions) {
+    super('Bad credentials', {}, options);
+    this.check = check;
+    this.reason = reason;
+  }
+}
+
+/** The server wants a nonce in the proof (RFC 9449 section 8): retry with the one in DPoP-Nonce. */
+export class UseDpopNonceError extends HttpError {
+  override readonly name = 'UseDpopNonceError';
+  readonly statusCode = 401;
+  readonly code = 'ERR_USE_DPOP_NONCE';
+  override readonly challenge = { error: 'use_dpop_nonce', scheme: 'dpop' } as const;
+  readonly check: 'missing' | 'stale';
+  constructor(nonce: string, check: 'missing' | 'stale') {
+    super('Bad credentials', { 'dpop-nonce': nonce });
+    this.check = check;
+  }
+}
+
+/** A valid token presented the wrong way: bound but sent as Bearer, or bound to another key. */
+export class DpopBindingError extends HttpError {
+  override readonly name = 'DpopBindingError';
+  readonly statusCode = 401;
+  readonly code = 'ERR_DPOP_BINDING';
+  override readonly challenge = { error: 'invalid_token' } as const;
+  readonly check: DpopBindingCheck;
+  readonly reason: string;
+  constructor(check: DpopBindingCheck, reason: string) {
+    super('Bad credentials');
+    this.check = check;
+    this.reason = reason;
+  }
+}
+
+/** The replay store (Redis, or a full in-memory store) cannot record the proof: never let it through unchecked. */
+export class ReplayStoreUnavailableError extends HttpError {
+  override readonly name = 'ReplayStoreUnavailableError';
+  readonly statusCode = 503;
+  readonly code = 'ERR_REPLAY_STORE_UNAVAILABLE';
+  constructor(options?: ErrorOptions) {
+    super('DPoP proofs cannot be checked for replay right now; try again shortly', { 'retry-after': '1' }, options);
   }
 }
 

@@ -1,22 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authorize } from '../auth/authorize.js';
-import type { TokenVerifier } from '../auth/token-verifier.js';
+import type { Authenticator } from '../auth/authenticate.js';
 import { ADMIN_PERMISSION } from '../auth/permissions.js';
 import { adminMessageSchema, protectedMessageSchema, publicMessageSchema } from '../schemas/messages.js';
 import { MESSAGES } from './messages.js';
 
 export interface MessageRoutesOptions {
-  readonly verifier: TokenVerifier;
+  readonly authenticator: Authenticator;
 }
 
 /** GET /api/messages/{public,protected,admin}. Who may call each is declared here, per route. */
-export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { verifier }) => {
+export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { authenticator }) => {
   const publicBody = { message: MESSAGES.public };
   const protectedBody = { message: MESSAGES.protected };
   const adminBody = { message: MESSAGES.admin };
 
   app.get('/public', { schema: publicMessageSchema }, () => publicBody);
-  app.get('/protected', { schema: protectedMessageSchema, onRequest: authorize(verifier) }, () => protectedBody);
-  app.get('/admin', { schema: adminMessageSchema, onRequest: authorize(verifier, ADMIN_PERMISSION) }, () => adminBody);
+  app.get('/protected', { schema: protectedMessageSchema, onRequest: authorize(authenticator) }, () => protectedBody);
+  app.get('/admin', { schema: adminMessageSchema, onRequest: authorize(authenticator, ADMIN_PERMISSION) }, () => adminBody);
   return Promise.resolve();
 };

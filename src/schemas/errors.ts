@@ -23,17 +23,27 @@ export const ERROR_RESPONSES = {
   400: errorResponse(
     'Malformed Authorization header (no token, extra parts, characters no token has), a request body (these routes take none), or malformed HTTP',
     {
-      'WWW-Authenticate': { description: `For a malformed Authorization header: \`Bearer realm="${REALM}", error="invalid_request"\`` },
+      'WWW-Authenticate': {
+        description: `For a malformed Authorization or DPoP header: \`Bearer realm="${REALM}", error="invalid_request"\` (or the same on the \`DPoP\` challenge), plus the other scheme's bare challenge`,
+      },
       ...closesConnection,
     },
   ),
-  401: errorResponse('No access token (`Requires authentication`), or a bad, expired or foreign one (`Bad credentials`)', {
-    'WWW-Authenticate': {
-      description: `\`Bearer realm="${REALM}"\` without a token; \`Bearer realm="${REALM}", error="invalid_token"\` for a bad one`,
+  401: errorResponse(
+    'No access token (`Requires authentication`), a bad, expired or foreign one, a bound token sent as Bearer (`Bad credentials`), a bad or replayed DPoP proof, or a DPoP nonce to use',
+    {
+      'WWW-Authenticate': {
+        description:
+          `One challenge per scheme the DPOP mode takes: \`Bearer realm="${REALM}"\` and \`DPoP realm="${REALM}", algs="..."\`; ` +
+          'the one concerned carries `error="invalid_token"`, `error="invalid_dpop_proof"` or `error="use_dpop_nonce"` (RFC 6750 section 3, RFC 9449 section 7.1)',
+      },
+      'DPoP-Nonce': { description: 'With `error="use_dpop_nonce"`: the nonce the next proof must carry' },
     },
-  }),
+  ),
   403: errorResponse('A valid token without the permission the route needs (`Permission denied`)', {
-    'WWW-Authenticate': { description: `\`Bearer realm="${REALM}", error="insufficient_scope", scope="<permission>"\`` },
+    'WWW-Authenticate': {
+      description: `\`Bearer realm="${REALM}", error="insufficient_scope", scope="<permission>"\` (on the \`DPoP\` challenge for a DPoP request)`,
+    },
   }),
   404: errorResponse('No such route (`Not Found`)'),
   405: errorResponse('A known path with another method than GET or HEAD (`Method Not Allowed`)', {
@@ -42,7 +52,7 @@ export const ERROR_RESPONSES = {
   408: errorResponse('The request was not received within 10 s (`Request Timeout`)', closesConnection),
   431: errorResponse('Request headers over 16 KiB (`Request Header Fields Too Large`)', closesConnection),
   500: errorResponse('Anything unexpected (`Internal Server Error`); details go to the log only'),
-  503: errorResponse('The signing keys needed to check access tokens cannot be loaded right now', {
+  503: errorResponse('The signing keys needed to check access tokens, or the DPoP replay store, cannot be reached right now', {
     'Retry-After': { description: 'Seconds to wait before trying again' },
   }),
 } as const;

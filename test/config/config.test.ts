@@ -25,6 +25,13 @@ describe('parseConfig', () => {
     assert.equal(config.workers, 1);
     assert.equal(config.clientOriginUrl, 'http://localhost:4040');
     assert.deepEqual(config.tokenCache, { maxEntries: 10_000, maxAgeSeconds: 300 });
+    assert.deepEqual(config.dpop, {
+      mode: 'allowed',
+      origins: ['http://localhost:6060', 'http://127.0.0.1:6060', 'http://[::1]:6060'],
+      nonceSecret: null,
+      redisUrl: null,
+      replayMaxEntries: 200_000,
+    });
   });
 
   const drainWindows: [string, Record<string, string>, number][] = [
@@ -37,6 +44,24 @@ describe('parseConfig', () => {
   for (const [name, vars, seconds] of drainWindows) {
     it(`drains for ${name}`, () => {
       assert.equal(parseConfig({ ...REAL, ...vars }).shutdownDrainSeconds, seconds);
+    });
+  }
+
+  const dpopSettings: [Record<string, string>, Partial<ReturnType<typeof parseConfig>['dpop']>][] = [
+    [{ DPOP: 'required' }, { mode: 'required' }],
+    [{ DPOP: 'Disabled' }, { mode: 'disabled' }],
+    [{ API_ORIGIN: 'https://API.example.com:443/' }, { origins: ['https://api.example.com'] }],
+    [{ API_ORIGIN: 'https://api.example.com, https://api.example.org:8443' }, { origins: ['https://api.example.com', 'https://api.example.org:8443'] }],
+    [{ REDIS_URL: 'redis://127.0.0.1:6379' }, { redisUrl: 'redis://127.0.0.1:6379' }],
+    [{ DPOP_NONCE: 'required', DPOP_NONCE_SECRET: 's'.repeat(32) }, { nonceSecret: 's'.repeat(32) }],
+    [{ DPOP_NONCE: 'off', DPOP_NONCE_SECRET: 's'.repeat(32) }, { nonceSecret: null }],
+    [{ WEB_CONCURRENCY: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, { redisUrl: 'redis://127.0.0.1:6379' }],
+    [{ WEB_CONCURRENCY: '2', DPOP: 'disabled' }, { mode: 'disabled', redisUrl: null }],
+  ];
+  for (const [vars, expected] of dpopSettings) {
+    it(`DPoP settings ${JSON.stringify(vars)}`, () => {
+      const { dpop } = parseConfig({ ...REAL, ...vars });
+      for (const [name, value] of Object.entries(expected)) assert.deepEqual(dpop[name as keyof typeof dpop], value, name);
     });
   }
 
@@ -147,6 +172,19 @@ describe('parseConfig', () => {
     [{ DEV_TENANT_SESSION_LIFETIME_SECONDS: '10' }, 'DEV_TENANT_SESSION_LIFETIME_SECONDS', /60 to/],
     [{ SHUTDOWN_DRAIN_SECONDS: '301' }, 'SHUTDOWN_DRAIN_SECONDS', /0 to 300/],
     [{ SHUTDOWN_DRAIN_SECONDS: '2.5' }, 'SHUTDOWN_DRAIN_SECONDS', /whole number/],
+    [{ DPOP: 'on' }, 'DPOP', /one of allowed, required, disabled/],
+    [{ DPOP_NONCE: 'yes' }, 'DPOP_NONCE', /one of off, required/],
+    [{ DPOP_NONCE: 'required' }, 'DPOP_NONCE_SECRET', /at least 32 characters/],
+    [{ DPOP_NONCE_SECRET: 'short' }, 'DPOP_NONCE_SECRET', /at least 32 characters/],
+    [{ DPOP_REPLAY_MAX_ENTRIES: '10' }, 'DPOP_REPLAY_MAX_ENTRIES', /1000 to 10000000/],
+    [{ API_ORIGIN: 'https://api.example.com/api' }, 'API_ORIGIN', /no path/],
+    [{ API_ORIGIN: 'api.example.com' }, 'API_ORIGIN', /origins like/],
+    [{ API_ORIGIN: 'https://api.example.com?' }, 'API_ORIGIN', /origins like/],
+    [{ API_ORIGIN: 'ftp://api.example.com' }, 'API_ORIGIN', /origins like/],
+    [{ REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL', /redis:\/\//],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', /redis:\/\//],
+    [{ WEB_CONCURRENCY: '2' }, 'REDIS_URL', /WEB_CONCURRENCY=2 with DPOP=allowed needs REDIS_URL .*or set DPOP=disabled/],
+    [{ WEB_CONCURRENCY: '4', DPOP: 'required' }, 'WEB_CONCURRENCY', /DPOP=required needs REDIS_URL/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {

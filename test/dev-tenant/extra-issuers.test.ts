@@ -104,7 +104,7 @@ describe('the server with DEV_TENANT_EXTRA_ISSUERS=1 and AUTH0_SIGNING_ALGS=RS25
         lastLine(cli.stdout),
         (await requestToken(first, credentials)).access_token,
         (await requestToken(second, credentials)).access_token,
-        (await requestToken(first, credentials, 'json', 'PS256')).access_token,
+        (await requestToken(first, credentials, 'json', { signingAlg: 'PS256' })).access_token,
       ];
       assert.deepEqual(tokens.map((token) => [decodeJwt(token).iss, decodeProtectedHeader(token).alg]), [
         [`${second}/`, 'PS256'],

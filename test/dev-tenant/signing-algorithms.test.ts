@@ -40,13 +40,13 @@ describe('a dev tenant that signs PS256 too', () => {
     const credentials = { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience };
     const keys = createRemoteJWKSet(new URL(`${tenant.url}/.well-known/jwks.json`));
     for (const alg of ['RS256', 'PS256'] as const) {
-      const { access_token: token } = await requestToken(tenant.url, credentials, 'json', alg);
+      const { access_token: token } = await requestToken(tenant.url, credentials, 'json', { signingAlg: alg });
       const header = decodeProtectedHeader(token);
       assert.equal(header.alg, alg);
       assert.equal(header.kid, jwks.keys.find((key) => key.alg === alg)?.kid);
       await jwtVerify(token, keys, { issuer: tenant.issuer, audience: config.audience, algorithms: [alg] });
     }
-    const form = await requestToken(tenant.url, credentials, 'form', 'PS256');
+    const form = await requestToken(tenant.url, credentials, 'form', { signingAlg: 'PS256' });
     assert.equal(decodeProtectedHeader(form.access_token).alg, 'PS256');
   });
 
@@ -56,7 +56,7 @@ describe('a dev tenant that signs PS256 too', () => {
     assert.deepEqual(jwks.keys.map((key) => key.alg), ['RS256']);
     const client = clientFor(config, false);
     await assert.rejects(
-      requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }, 'json', 'PS256'),
+      requestToken(tenant.url, { clientId: client.clientId, clientSecret: client.clientSecret, audience: config.audience }, 'json', { signingAlg: 'PS256' }),
       (error: unknown) => error instanceof TokenRequestError && error.status === 400 && /not Auth0's/.test(error.errorDescription),
     );
   });

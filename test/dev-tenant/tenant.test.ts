@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from '../../src/auth/dpop-proof.js';
 import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -102,6 +103,7 @@ describe('the dev tenant server', () => {
         'aud', 'auth_time', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'picture', 'sid', 'sub',
       ],
       request_uri_parameter_supported: false,
+      dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     });
   });
 

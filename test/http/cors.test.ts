@@ -19,12 +19,12 @@ function preflight(url: string, origin: string, requestHeaders = 'authorization,
 
 describe('CORS', () => {
   for (const url of ['/api/messages/public', '/api/messages/protected', '/api/messages/admin']) {
-    it(`lets the client origin preflight ${url} with Authorization and Content-Type`, async () => {
+    it(`lets the client origin preflight ${url} with Authorization, Content-Type and DPoP`, async () => {
       const response = await preflight(url, CLIENT);
       assert.equal(response.statusCode, 204);
       assert.equal(response.headers['access-control-allow-origin'], CLIENT);
       assert.equal(response.headers['access-control-allow-methods'], 'GET');
-      assert.equal(response.headers['access-control-allow-headers'], 'Authorization, Content-Type');
+      assert.equal(response.headers['access-control-allow-headers'], 'Authorization, Content-Type, DPoP');
       assert.equal(response.headers['access-control-max-age'], '86400');
     });
   }
@@ -58,6 +58,18 @@ describe('CORS', () => {
     assert.equal(response.statusCode, 400);
     assert.deepEqual(response.json(), { message: 'Request bodies are not accepted' });
     assert.equal(response.headers['connection'], 'close');
+  });
+
+  it('lets a DPoP client preflight "authorization, dpop" (auth0-spa-js useDpop)', async () => {
+    const response = await preflight('/api/messages/protected', CLIENT, 'authorization,dpop');
+    assert.equal(response.statusCode, 204);
+    assert.match(String(response.headers['access-control-allow-headers']), /(^|, )DPoP(,|$)/);
+  });
+
+  it('exposes WWW-Authenticate and DPoP-Nonce to the client origin, so it can retry with a nonce', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/messages/protected', headers: { origin: CLIENT } });
+    assert.equal(response.statusCode, 401);
+    assert.equal(response.headers['access-control-expose-headers'], 'WWW-Authenticate, DPoP-Nonce');
   });
 
   it('does not allow credentials (tokens travel in headers, not cookies)', async () => {

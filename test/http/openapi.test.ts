@@ -56,14 +56,14 @@ describe('the OpenAPI document', () => {
     assert.equal(result.valid, false);
   });
 
-  it('declares the Bearer JWT scheme', () => {
-    const components = document['components'] as { securitySchemes: Record<string, unknown> };
-    assert.deepEqual(components.securitySchemes['bearerAuth'], {
-      type: 'http',
-      scheme: 'bearer',
-      bearerFormat: 'JWT',
-      description: 'An RS256 access token from the Auth0 tenant (or the dev tenant) for AUTH0_AUDIENCE',
-    });
+  it('declares the Bearer and DPoP schemes (RFC 6750, RFC 9449)', () => {
+    const components = document['components'] as { securitySchemes: Record<string, Record<string, unknown>> };
+    const pick = (name: string) => {
+      const scheme = components.securitySchemes[name] ?? {};
+      return { type: scheme['type'], scheme: scheme['scheme'], bearerFormat: scheme['bearerFormat'] };
+    };
+    assert.deepEqual(pick('bearerAuth'), { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    assert.deepEqual(pick('dpopAuth'), { type: 'http', scheme: 'DPoP', bearerFormat: undefined });
   });
 
   const routes: [string, boolean][] = [
@@ -72,10 +72,10 @@ describe('the OpenAPI document', () => {
     ['/api/messages/admin', true],
   ];
   for (const [path, needsToken] of routes) {
-    it(`describes GET ${path}: tag, ${needsToken ? 'Bearer security' : 'no security'}, the {"message"} body`, () => {
+    it(`describes GET ${path}: tag, ${needsToken ? 'Bearer or DPoP security' : 'no security'}, the {"message"} body`, () => {
       const get = operation(path);
       assert.deepEqual(get.tags, ['messages']);
-      assert.deepEqual(get.security, needsToken ? [{ bearerAuth: [] }] : undefined);
+      assert.deepEqual(get.security, needsToken ? [{ bearerAuth: [] }, { dpopAuth: [] }] : undefined);
       const schema = (get.responses['200']?.content?.['application/json'] as { schema: Record<string, unknown> }).schema;
       assert.deepEqual(schema['required'], ['message']);
       assert.equal(schema['additionalProperties'], false);
@@ -90,7 +90,7 @@ describe('the OpenAPI document', () => {
     const responses = (document['components'] as { responses: Record<string, { headers: Record<string, unknown> }> }).responses;
     const expected: Record<string, string[]> = {
       400: ['WWW-Authenticate', 'Connection'],
-      401: ['WWW-Authenticate'],
+      401: ['WWW-Authenticate', 'DPoP-Nonce'],
       403: ['WWW-Authenticate'],
       404: [],
       405: ['Allow'],

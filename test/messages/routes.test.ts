@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { MESSAGES } from '../../src/messages/messages.js';
+import { DPOP_CHALLENGE } from '../helpers/dpop.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 let tenant: TestTenant;
@@ -63,20 +64,20 @@ describe('GET /api/messages/protected', () => {
   it('401 Requires authentication without an Authorization header', async () => {
     const response = await get('/api/messages/protected');
     assertError(response, 401, 'Requires authentication');
-    assert.equal(response.headers['www-authenticate'], 'Bearer realm="api"');
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${DPOP_CHALLENGE}`);
   });
 
   it('401 Requires authentication for another scheme', async () => {
     const response = await get('/api/messages/protected', { authorization: 'Basic dXNlcjpwYXNz' });
     assertError(response, 401, 'Requires authentication');
-    assert.equal(response.headers['www-authenticate'], 'Bearer realm="api"');
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${DPOP_CHALLENGE}`);
   });
 
   for (const header of ['Bearer', 'Bearer ', 'Bearer a.b.c extra', 'Bearer {"alg":"none"}']) {
     it(`400 for the malformed header ${JSON.stringify(header)}`, async () => {
       const response = await get('/api/messages/protected', { authorization: header });
       assertError(response, 400, /^Authorization header must be "Bearer <token>"/);
-      assert.match(String(response.headers['www-authenticate']), /^Bearer realm="api", error="invalid_request"$/);
+      assert.match(String(response.headers['www-authenticate']), /^Bearer realm="api", error="invalid_request", DPoP realm="api", algs="[^"]+"$/);
     });
   }
 
@@ -106,7 +107,7 @@ describe('GET /api/messages/protected', () => {
     it(`401 Bad credentials for ${name}`, async () => {
       const response = await get('/api/messages/protected', bearer(await makeToken()));
       assertError(response, 401, 'Bad credentials');
-      assert.equal(response.headers['www-authenticate'], 'Bearer realm="api", error="invalid_token"');
+      assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${DPOP_CHALLENGE}`);
     });
   }
 
@@ -134,7 +135,7 @@ describe('GET /api/messages/admin', () => {
     assertError(response, 403, 'Permission denied');
     assert.equal(
       response.headers['www-authenticate'],
-      'Bearer realm="api", error="insufficient_scope", scope="read:admin-messages"',
+      `Bearer realm="api", error="insufficient_scope", scope="read:admin-messages", ${DPOP_CHALLENGE}`,
     );
   });
 

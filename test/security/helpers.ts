@@ -134,9 +134,10 @@ export function signatureIsGenuine(token: string, publicKey: KeyObject): boolean
 
 /** The public message of each status the API may answer an attack with (the error table). */
 export const ERROR_MESSAGES: Readonly<Record<number, RegExp>> = {
-  400: /^(Authorization header must be "Bearer <token>": .+|Request bodies are not accepted|Bad Request)$/,
+  400: /^(Authorization header must be "(Bearer|DPoP) <token>": .+|A DPoP request (needs a DPoP header with the proof|takes exactly one DPoP header)|Request bodies are not accepted|Bad Request)$/,
   401: /^(Bad credentials|Requires authentication)$/,
   403: /^Permission denied$/,
+  503: /^DPoP proofs cannot be checked for replay right now; try again shortly$/,
   408: /^Request Timeout$/,
   431: /^Request Header Fields Too Large$/,
 };

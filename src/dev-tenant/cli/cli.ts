@@ -1,3 +1,4 @@
+import type { Config } from '../../config/config.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { DevTenantConfig } from '../config.js';
 import { loadConfig } from '../../config/env-file.js';
@@ -21,15 +22,21 @@ export function usageError(error: unknown, usage: string): CliError {
 
 /** The dev tenant's config from `.env` and the environment; CliError when there is none. */
 export function loadDevTenantConfig(whenAuth0DomainIsSet: string): DevTenantConfig {
-  let config: DevTenantConfig | null;
+  return loadConfigWithDevTenant(whenAuth0DomainIsSet).devTenant;
+}
+
+/** The whole config (API and dev tenant) from `.env` and the environment; CliError when there is no dev tenant. */
+export function loadConfigWithDevTenant(whenAuth0DomainIsSet: string): Config & { readonly devTenant: DevTenantConfig } {
+  let config: Config;
   try {
-    config = loadConfig().devTenant;
+    config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 1);
     throw error;
   }
-  if (config === null) throw new CliError(`AUTH0_DOMAIN is set, so there is no dev tenant: ${whenAuth0DomainIsSet}`, 1);
-  return config;
+  const { devTenant } = config;
+  if (devTenant === null) throw new CliError(`AUTH0_DOMAIN is set, so there is no dev tenant: ${whenAuth0DomainIsSet}`, 1);
+  return { ...config, devTenant };
 }
 
 /** Runs a command's main, turning CliError into its line on stderr and its exit code. */

@@ -88,7 +88,7 @@ async function main(args: readonly string[]): Promise<void> {
 
   let response;
   try {
-    response = await requestToken(tenantUrl, request.credentials, flags.form === true ? 'form' : 'json', flags.alg);
+    response = await requestToken(tenantUrl, request.credentials, flags.form === true ? 'form' : 'json', { signingAlg: flags.alg });
   } catch (error) {
     if (error instanceof TenantUnreachableError) {
       throw new CliError(`no dev tenant answers at ${tenantUrl}: is the API running? start it with npm start`, 1);

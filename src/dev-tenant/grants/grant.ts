@@ -15,7 +15,8 @@ export interface GrantContext {
 
 export interface TokenResponseBody {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** DPoP when the request carried a valid proof (the access token then has `cnf.jkt`). */
+  readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   /** Space-separated: permissions for a machine, granted scopes for a user ("" when none). */
   readonly scope: string;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { DPOP_ALGORITHMS } from '../../auth/dpop-proof.js';
 import { AUTHORIZATION_CODE_GRANT } from '../grants/authorization-code.js';
 import { CLIENT_CREDENTIALS_GRANT } from '../grants/client-credentials.js';
 import { REFRESH_TOKEN_GRANT } from '../grants/refresh-token.js';
@@ -41,6 +42,7 @@ export function openIdConfiguration(issuer: string): Record<string, unknown> {
       'aud', 'auth_time', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'picture', 'sid', 'sub',
     ],
     request_uri_parameter_supported: false,
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { createTokenRequestBinding } from '../dpop-binding.js';
 import type { AuthorizationCodeStore } from '../code-store.js';
 import type { DevTenantConfig } from '../config.js';
 import { AUTHORIZATION_CODE_GRANT, authorizationCodeGrant } from '../grants/authorization-code.js';
@@ -31,6 +32,7 @@ const GRANTS: ReadonlyMap<string, Grant> = new Map([
 /** POST /oauth/token, JSON or form body: picks the grant module by `grant_type`. */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
   const { config, issuer, keys, codes, refreshTokens, now } = options;
+  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()));
   app.post(TOKEN_PATH, {
     // Set before the body is parsed so error replies (bad JSON) are not cacheable either.
     onRequest: (_request, reply, done) => {
@@ -46,15 +48,20 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
       }
       const signingAlg = requestedSigningAlg(request.body, keys.algorithms);
       if (!signingAlg.ok) return sendOAuthError(reply, signingAlg.error);
+      // Before the grant runs, so a bad proof does not use up an authorization code.
+      const binding = await bindingFor(request.headers.dpop);
+      if (!binding.ok) return sendOAuthError(reply, binding.error);
       // ID tokens stay RS256 whatever the access token's algorithm: the SPA SDK accepts nothing else.
       const signing = {
         key: await keys.current(signingAlg.alg),
         idTokenKey: await keys.current(SIGNING_ALG),
         issuer: issuer(),
         nowSeconds: now(),
+        jkt: binding.jkt,
       };
       const result = await grant(request.body, { config, signing, codes, refreshTokens });
-      return result.ok ? result.body : sendOAuthError(reply, result.error);
+      if (!result.ok) return sendOAuthError(reply, result.error);
+      return binding.jkt === undefined ? result.body : { ...result.body, token_type: 'DPoP' };
     },
   });
   return Promise.resolve();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { extractBearerToken } from '../../auth/bearer-token.js';
+import { parseAuthorization } from '../../auth/authorization-header.js';
 import type { DevTenantConfig } from '../config.js';
 import { scopeList } from '../oauth-params.js';
 import type { TenantSigningKeys } from '../signing-algorithms.js';
@@ -26,12 +26,15 @@ export const userinfoRoutes: FastifyPluginAsync<UserinfoRoutesOptions> = async (
         .code(401)
         .header('www-authenticate', `Bearer error="invalid_token", error_description="${description}"`)
         .send({ error: 'invalid_token', error_description: description });
-    let token: string;
+    let presented;
     try {
-      token = extractBearerToken(request.headers.authorization);
+      presented = parseAuthorization(request.headers.authorization);
     } catch {
       return refuse('An access token is required');
     }
+    // The dev tenant checks no DPoP proofs here: only Bearer, and a bound token is refused below.
+    if (presented.scheme !== 'bearer') return refuse('An access token is required');
+    const { token } = presented;
     let payload;
     try {
       const jwks = createLocalJWKSet({ keys: await keys.published(new Date()) });
@@ -44,6 +47,7 @@ export const userinfoRoutes: FastifyPluginAsync<UserinfoRoutesOptions> = async (
     } catch {
       return refuse('The access token is invalid or expired');
     }
+    if (payload['cnf'] !== undefined) return refuse('A DPoP-bound access token needs a DPoP proof, which this dev endpoint does not check');
     const scope = scopeList(typeof payload.scope === 'string' ? payload.scope : undefined);
     const user = config.users.find((candidate) => candidate.userId === payload.sub);
     if (!scope.includes('openid') || user === undefined) return refuse('The access token was not granted openid');

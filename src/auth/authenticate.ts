@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DpopConfig } from '../config/dpop-config.js';
+import {
+  type AuthChallenge,
+  InvalidDpopProofError,
+  MalformedAuthorizationError,
+  MissingTokenError,
+} from '../errors/http-errors.js';
+import type { PresentedToken } from './authorization-header.js';
+import { type AuthScheme, createChallengeBuilder } from './challenges.js';
+import type { DpopNonces } from './dpop-nonce.js';
+import { ProofKeyCache } from './dpop-proof-keys.js';
+import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop-proof.js';
+import { type ReplayStore, replayKey } from './replay-store.js';
+import { checkDpopBinding } from './token-binding.js';
+import type { AccessTokenClaims, TokenVerifier } from './token-verifier.js';
+
+export interface Authenticator {
+  /**
+   * The claims of the presented token, sent as Bearer or as DPoP with its proof, as the DPoP mode
+   * allows; for DPoP, the proof is checked and bound to the token. The caller refuses a bound token
+   * sent as Bearer (refuseBoundBearer), after its one await. Throws or rejects with an HttpError:
+   * 400/401 (with `challenge`), 503 (keys or replay store).
+   */
+  claimsFor(presented: PresentedToken, request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims>;
+  /** The WWW-Authenticate value for a refusal, for the scheme named in `authorization`. */
+  challenge(challenge: AuthChallenge, authorization: string | undefined): string;
+}
+
+export interface AuthenticatorOptions {
+  readonly verifier: TokenVerifier;
+  readonly dpop: DpopConfig;
+  readonly replayStore: ReplayStore;
+  /** Present when server nonces are on (DPOP_NONCE=required). */
+  readonly nonces: DpopNonces | null;
+  /** Milliseconds since the epoch (injected for tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Combines the scheme, the proof, the token's claims and the binding (RFC 9449 section 7):
+ * - Bearer (unless DPOP=required): the token is verified (and refused by the caller if it carries `cnf`);
+ * - DPoP (unless DPOP=disabled): exactly one DPoP header, a valid proof for this request, the
+ *   token verified and bound to the proof's key, and the proof never seen before.
+ * The Bearer path does no more work than before DPoP: one header parse, the verifier's promise, one property test.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { verifier, dpop, replayStore, nonces } = options;
+  const now = options.now ?? Date.now;
+  const bearerAllowed = dpop.mode !== 'required';
+  const dpopAllowed = dpop.mode !== 'disabled';
+  const origins: ReadonlySet<string> = new Set(dpop.origins);
+  const checkNonce = nonces === null ? undefined : (nonce: unknown) => { nonces.check(nonce); };
+  const buildChallenge = createChallengeBuilder(dpop.mode, DPOP_ALGORITHMS);
+  const keys = new ProofKeyCache();
+
+  async function authenticateDpop(request: FastifyRequest, reply: FastifyReply, token: string): Promise<AccessTokenClaims> {
+    const proof = request.headers.dpop;
+    if (proof === undefined || proof === '') throw new MalformedAuthorizationError('A DPoP request needs a DPoP header with the proof');
+    // Node joins repeated headers with ", "; a compact JWS never holds a comma.
+    if (typeof proof !== 'string' || proof.includes(',')) throw new MalformedAuthorizationError('A DPoP request takes exactly one DPoP header');
+    const at = now();
+    const queryStart = request.url.indexOf('?');
+    const verified = await verifyDpopProof(proof, {
+      method: request.method,
+      origins,
+      path: queryStart === -1 ? request.url : request.url.slice(0, queryStart),
+      accessToken: token,
+      ...(checkNonce !== undefined && { checkNonce }),
+      now: at,
+      keys,
+    });
+    const claims = await verifier.verify(token);
+    checkDpopBinding(claims, verified.jkt);
+    // Last, so only proofs that pass every other check take room in the store.
+    if (!(await replayStore.remember(replayKey(verified.jkt, verified.jti), verified.expiresAt, at))) {
+      throw new InvalidDpopProofError('replay', 'this proof was already used');
+    }
+    if (nonces !== null) reply.header('dpop-nonce', nonces.current());
+    return claims;
+  }
+
+  return {
+    // Not async: the Bearer path hands back the verifier's own promise, so it costs no extra await.
+    claimsFor({ scheme, token }, request, reply) {
+      if (scheme === 'bearer' && bearerAllowed) return verifier.verify(token);
+      if (scheme === 'dpop' && dpopAllowed) return authenticateDpop(request, reply, token);
+      // A scheme this mode does not take: answered like no credentials, with the challenge of the one it does.
+      throw new MissingTokenError();
+    },
+    challenge(challenge, authorization) {
+      return buildChallenge(challenge, schemeNamed(authorization));
+    },
+  };
+}
+
+function schemeNamed(authorization: string | undefined): AuthScheme | undefined {
+  const name = authorization?.trimStart().split(/[ \t]/, 1)[0]?.toLowerCase();
+  return name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
+}

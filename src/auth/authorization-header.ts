@@ -1,0 +1,32 @@
+import { MalformedAuthorizationError, MissingTokenError } from '../errors/http-errors.js';
+import type { AuthScheme } from './challenges.js';
+
+// RFC 6750 section 2.1 (and RFC 9449 section 7.1 for DPoP): b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+export interface PresentedToken {
+  readonly scheme: AuthScheme;
+  readonly token: string;
+}
+
+/**
+ * Takes the scheme and access token out of an `Authorization` header value: `Bearer <token>` or
+ * `DPoP <token>` (scheme names are case-insensitive). Only the header is ever read: tokens in
+ * query strings or bodies leak into logs and caches (RFC 6750 section 5.3).
+ *
+ * - no header, or another scheme (Basic, Digest...): MissingTokenError (401)
+ * - a known scheme with no token, extra parts, or characters no token has: MalformedAuthorizationError (400)
+ */
+export function parseAuthorization(header: string | undefined): PresentedToken {
+  if (header === undefined) throw new MissingTokenError();
+  const parts = header.trim().split(/[ \t]+/);
+  const name = (parts[0] ?? '').toLowerCase();
+  const scheme: AuthScheme | undefined = name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
+  if (scheme === undefined) throw new MissingTokenError();
+  const shape = scheme === 'bearer' ? 'Authorization header must be "Bearer <token>"' : 'Authorization header must be "DPoP <token>"';
+  if (parts.length === 1) throw new MalformedAuthorizationError(`${shape}: the token is missing`);
+  if (parts.length > 2) throw new MalformedAuthorizationError(`${shape}: found extra parts`);
+  const token = parts[1] ?? '';
+  if (!B64TOKEN.test(token)) throw new MalformedAuthorizationError(`${shape}: the token has invalid characters`);
+  return { scheme, token };
+}

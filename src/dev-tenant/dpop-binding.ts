@@ -1,0 +1,42 @@
+import { verifyDpopProof } from '../auth/dpop-proof.js';
+import { MemoryReplayStore, replayKey } from '../auth/replay-store.js';
+import { InvalidDpopProofError } from '../errors/http-errors.js';
+import type { OAuthError } from './oauth-params.js';
+
+/**
+ * The token endpoint's side of DPoP (RFC 9449 section 5), as Auth0 does it: a request with a valid
+ * `DPoP` proof for `POST /oauth/token` gets a token bound to the proof's key (`cnf.jkt`,
+ * `token_type: "DPoP"`); a bad proof gets 400 `invalid_dpop_proof`; no proof, a plain Bearer token.
+ * The proof checks are the API's own (src/auth/dpop-proof.ts), replay included.
+ */
+export type TokenRequestBinding =
+  | { readonly ok: true; readonly jkt: string | undefined }
+  | { readonly ok: false; readonly error: OAuthError };
+
+/** Replays tracked by the dev tenant: it serves one developer, so a small bound is plenty. */
+const REPLAY_MAX_ENTRIES = 10_000;
+
+export function createTokenRequestBinding(tokenEndpoint: () => URL): (proof: string | string[] | undefined) => Promise<TokenRequestBinding> {
+  const replays = new MemoryReplayStore(REPLAY_MAX_ENTRIES, () => new Error('too many DPoP proofs at once; try again shortly'));
+  const invalid = (description: string): TokenRequestBinding =>
+    ({ ok: false, error: { status: 400, body: { error: 'invalid_dpop_proof', error_description: description } } });
+
+  return async (proof) => {
+    if (proof === undefined) return { ok: true, jkt: undefined };
+    if (typeof proof !== 'string' || proof === '' || proof.includes(',')) return invalid('Send exactly one DPoP header');
+    const endpoint = tokenEndpoint();
+    // The tenant advertises localhost; a client may call it as 127.0.0.1 too.
+    const origins = new Set([endpoint.origin, `${endpoint.protocol}//127.0.0.1:${endpoint.port}`]);
+    const now = Date.now();
+    try {
+      const verified = await verifyDpopProof(proof, { method: 'POST', origins, path: endpoint.pathname, now });
+      if (!(await replays.remember(replayKey(verified.jkt, verified.jti), verified.expiresAt, now))) {
+        return invalid('DPoP proof already used');
+      }
+      return { ok: true, jkt: verified.jkt };
+    } catch (error) {
+      if (error instanceof InvalidDpopProofError) return invalid(`Invalid DPoP proof (${error.check}): ${error.reason}`);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { type TestContext, describe, it } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { type DpopClientKey, dpopClientKey, makeProof } from '../helpers/dpop.js';
+import { clientFor, startTestTenant } from '../helpers/tenant.js';
+
+/** POST /oauth/token with a DPoP proof (RFC 9449 section 5), over HTTP as a client sends it. */
+async function tokenRequest(tenantUrl: string, body: Record<string, string>, proof?: string | string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers = new Headers({ 'content-type': 'application/json' });
+  for (const value of [proof ?? []].flat()) headers.append('dpop', value);
+  const response = await fetch(`${tenantUrl}/oauth/token`, { method: 'POST', headers, body: JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('the dev tenant token endpoint with DPoP', () => {
+  const setup = async (t: TestContext) => {
+    const { tenant, config } = await startTestTenant({ t });
+    const client = clientFor(config, false);
+    const body = { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, audience: config.audience };
+    const key = await dpopClientKey();
+    const proof = (k: DpopClientKey = key, claims: Record<string, unknown> = {}) =>
+      makeProof(k, { htm: 'POST', htu: `${tenant.url}/oauth/token`, claims });
+    return { tenant, config, body, key, proof };
+  };
+
+  it('a valid proof: token_type DPoP, and a token whose cnf.jkt is the thumbprint of the proof key', async (t) => {
+    const { tenant, config, body, key, proof } = await setup(t);
+    const response = await tokenRequest(tenant.url, body, await proof());
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.equal(response.body['token_type'], 'DPoP');
+    const token = String(response.body['access_token']);
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${tenant.url}/.well-known/jwks.json`)), {
+      issuer: tenant.issuer, audience: config.audience,
+    });
+    assert.deepEqual(payload.cnf, { jkt: key.jkt });
+  });
+
+  it('no proof: a plain Bearer token without cnf', async (t) => {
+    const { tenant, body } = await setup(t);
+    const response = await tokenRequest(tenant.url, body);
+    assert.equal(response.body['token_type'], 'Bearer');
+    const [, payload = ''] = String(response.body['access_token']).split('.');
+    assert.equal('cnf' in (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as object), false);
+  });
+
+  const refusals: [string, (s: Awaited<ReturnType<typeof setup>>) => Promise<string | string[]>][] = [
+    ['a proof for GET', (s) => makeProof(s.key, { htm: 'GET', htu: `${s.tenant.url}/oauth/token` })],
+    ['a proof for another URL', (s) => makeProof(s.key, { htm: 'POST', htu: `${s.tenant.url}/authorize` })],
+    ['a proof 2 minutes old', (s) => s.proof(s.key, { iat: Math.floor(Date.now() / 1000) - 120 })],
+    ['a proof with typ JWT', (s) => makeProof(s.key, { htm: 'POST', htu: `${s.tenant.url}/oauth/token`, header: { typ: 'JWT' } })],
+    ['two DPoP headers', async (s) => [await s.proof(), await s.proof()]],
+    ['garbage', () => Promise.resolve('garbage')],
+  ];
+  for (const [name, makeProofFor] of refusals) {
+    it(`${name}: 400 invalid_dpop_proof`, async (t) => {
+      const s = await setup(t);
+      const response = await tokenRequest(s.tenant.url, s.body, await makeProofFor(s));
+      assert.equal(response.status, 400);
+      assert.equal(response.body['error'], 'invalid_dpop_proof');
+      assert.equal(typeof response.body['error_description'], 'string');
+    });
+  }
+
+  it('the same proof twice: the second is refused', async (t) => {
+    const { tenant, body, proof } = await setup(t);
+    const once = await proof();
+    assert.equal((await tokenRequest(tenant.url, body, once)).status, 200);
+    const again = await tokenRequest(tenant.url, body, once);
+    assert.equal(again.status, 400);
+    assert.equal(again.body['error'], 'invalid_dpop_proof');
+  });
+});
