@@ -56,6 +56,8 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly workers: number;
+  /** Port of the Prometheus scrape endpoint (on `host`); null turns metrics off. */
+  readonly metricsPort: number | null;
   readonly clientOriginUrl: string;
   readonly auth: AuthConfig;
   readonly tokenCache: TokenCacheConfig;
@@ -84,8 +86,9 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-function integer(min: number, max: number, fallback: number) {
-  return optionalString.transform((value, ctx) => {
+/** A whole number in [min, max]; `fallback` when unset (null for an optional setting). */
+function integer<Fallback extends number | null>(min: number, max: number, fallback: Fallback) {
+  return optionalString.transform((value, ctx): number | Fallback => {
     if (value === undefined) return fallback;
     const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
@@ -167,6 +170,8 @@ const EnvSchema = z.object({
     return level as LogLevel;
   }),
   WEB_CONCURRENCY: integer(1, 64, 1),
+  // Unset: no metrics (no scrape port, no metrics hooks on the request path).
+  METRICS_PORT: integer(1, 65535, null),
   CLIENT_ORIGIN_URL: clientOrigin,
   AUTH0_DOMAIN: auth0Domain,
   AUTH0_AUDIENCE: audience,
@@ -252,6 +257,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     if (vars.PORT === vars.DEV_TENANT_PORT) {
       throw new ConfigError(`Invalid configuration: DEV_TENANT_PORT must differ from PORT (both are ${vars.PORT})`);
     }
+    if (vars.METRICS_PORT === vars.DEV_TENANT_PORT) {
+      throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from DEV_TENANT_PORT (both are ${vars.METRICS_PORT})`);
+    }
     if (devTenant.clients[0]?.clientId === devTenant.clients[1]?.clientId) {
       throw new ConfigError(
         'Invalid configuration: DEV_TENANT_ADMIN_CLIENT_ID must differ from DEV_TENANT_CLIENT_ID',
@@ -259,11 +267,16 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     }
   }
 
+  if (vars.METRICS_PORT === vars.PORT) {
+    throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from PORT (both are ${vars.PORT})`);
+  }
+
   return {
     host: vars.HOST,
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
     workers: vars.WEB_CONCURRENCY,
+    metricsPort: vars.METRICS_PORT,
     clientOriginUrl: vars.CLIENT_ORIGIN_URL,
     auth: authConfigFor(origin, apiAudience),
     tokenCache: { maxEntries: vars.TOKEN_CACHE_MAX_ENTRIES, maxAgeSeconds: vars.TOKEN_CACHE_MAX_AGE_SECONDS },

@@ -22,6 +22,11 @@ describe('parseConfig', () => {
     assert.equal(config.workers, 1);
     assert.equal(config.clientOriginUrl, 'http://localhost:4040');
     assert.deepEqual(config.tokenCache, { maxEntries: 10_000, maxAgeSeconds: 300 });
+    assert.equal(config.metricsPort, null);
+  });
+
+  it('reads METRICS_PORT', () => {
+    assert.equal(parseConfig({ ...REAL, METRICS_PORT: '9464' }).metricsPort, 9464);
   });
 
   const equivalentDomains = [
@@ -67,6 +72,10 @@ describe('parseConfig', () => {
     [{ TOKEN_CACHE_MAX_AGE_SECONDS: '-1' }, 'TOKEN_CACHE_MAX_AGE_SECONDS', /whole number/],
     [{ PORT: '60\n60' }, 'PORT', /got "60\\n60"/],
     [{ CLIENT_ORIGIN_URL: 'http://:secret@localhost:4040' }, 'CLIENT_ORIGIN_URL', /without a path/],
+    [{ METRICS_PORT: '0' }, 'METRICS_PORT', /1 to 65535/],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT', /whole number/],
+    [{ METRICS_PORT: '6060' }, 'METRICS_PORT', /must differ from PORT \(both are 6060\)/],
+    [{ METRICS_PORT: '7000', PORT: '7000' }, 'METRICS_PORT', /must differ from PORT/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {
@@ -100,6 +109,11 @@ describe('parseConfig', () => {
 
   it('refuses the same port for the API and the dev tenant', () => {
     assert.throws(() => parseConfig({ PORT: '7000', DEV_TENANT_PORT: '7000' }), /DEV_TENANT_PORT must differ from PORT \(both are 7000\)/);
+  });
+
+  it('refuses the same port for metrics and the dev tenant, only when the dev tenant runs', () => {
+    assert.throws(() => parseConfig({ METRICS_PORT: '6061' }), /METRICS_PORT must differ from DEV_TENANT_PORT \(both are 6061\)/);
+    assert.equal(parseConfig({ ...REAL, METRICS_PORT: '6061' }).metricsPort, 6061);
   });
 
   it('refuses to run the dev tenant when NODE_ENV=production', () => {
