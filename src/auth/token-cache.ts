@@ -18,6 +18,9 @@ export interface CachedToken {
 export class TokenCache {
   readonly #entries: LRUCache<string, CachedToken>;
   readonly #maxAgeMs: number;
+  // Plain counters, read by the metrics at scrape time: the request path makes no metrics call.
+  #hits = 0;
+  #misses = 0;
 
   constructor(config: TokenCacheConfig) {
     this.#maxAgeMs = config.maxAgeSeconds * 1000;
@@ -32,15 +35,29 @@ export class TokenCache {
     return this.#entries.size;
   }
 
-  /** The entry if still valid at `now` (with the same clock tolerance the verifier uses). */
-  get(token: string, now: number, toleranceMs: number): CachedToken | undefined {
+  /** Lookups answered from the cache, since start. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** Lookups that left the token to be verified, since start. */
+  get misses(): number {
+    return this.#misses;
+  }
+
+  /**
+   * The entry if still valid at `now` (with the same clock tolerance the verifier uses) and
+   * `trustsKid` still trusts its signing key; otherwise undefined, and the token must be verified.
+   */
+  get(token: string, now: number, toleranceMs: number, trustsKid: (kid: string) => boolean): CachedToken | undefined {
     const entry = this.#entries.get(token);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt + toleranceMs <= now) {
-      this.#entries.delete(token);
-      return undefined;
+    if (entry !== undefined && entry.expiresAt + toleranceMs <= now) this.#entries.delete(token);
+    else if (entry !== undefined && trustsKid(entry.kid)) {
+      this.#hits += 1;
+      return entry;
     }
-    return entry;
+    this.#misses += 1;
+    return undefined;
   }
 
   set(token: string, entry: CachedToken, now: number): void {

@@ -36,6 +36,8 @@ export function createTokenVerifier(options: {
   const now = options.now ?? Date.now;
   const toleranceMs = auth.clockToleranceSeconds * 1000;
   if (cache !== null) keySet.onKeysChanged((kids) => { cache.retainKids(kids); });
+  // A cached token is honoured only while its key is among keys that are not due for refresh.
+  const trustsKid = (kid: string): boolean => keySet.hasFreshKid(kid);
 
   const verifyOptions = {
     issuer: auth.issuer,
@@ -62,8 +64,8 @@ export function createTokenVerifier(options: {
   return {
     async verify(token) {
       const at = now();
-      const cached = cache?.get(token, at, toleranceMs);
-      if (cached !== undefined && keySet.hasFreshKid(cached.kid)) return cached.claims;
+      const cached = cache?.get(token, at, toleranceMs, trustsKid);
+      if (cached !== undefined) return cached.claims;
 
       let result;
       try {

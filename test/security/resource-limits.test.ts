@@ -213,8 +213,8 @@ describe('bounded token cache', () => {
     const now = Date.now();
     for (let i = 0; i < 100; i += 1) cache.set(`token-${i}`, { claims: {}, kid: 'k', expiresAt: now + 60_000 }, now);
     assert.equal(cache.size, 5);
-    assert.equal(cache.get('token-0', now, 0), undefined);
-    assert.notEqual(cache.get('token-99', now, 0), undefined);
+    assert.equal(cache.get('token-0', now, 0, () => true), undefined);
+    assert.notEqual(cache.get('token-99', now, 0, () => true), undefined);
   });
 
   it('a client sending many distinct valid tokens cannot grow the verifier cache past maxEntries', async () => {
