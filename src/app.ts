@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { RemoteKeySet } from './auth/key-set.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   readonly keySet?: RemoteKeySet;
   /** Where log lines go instead of stdout (tests read them). */
   readonly logStream?: { write(line: string): void };
+  /** Turns metrics on: they are registered here (src/metrics/). Without it the request path has no metrics hook. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -27,7 +30,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 /**
  * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
- * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts.
+ * (on /api/messages/protected|admin) `authorize` -> handler; any error -> error-handler.ts. With
+ * metrics on, onError counts refusals and onResponse times every answer (src/metrics/register-metrics.ts).
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -57,7 +61,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         else app.log.warn({ code: event.error.code, err: event.error, durationMs: event.durationMs }, 'signing keys could not be loaded');
       },
     });
-  const verifier = createTokenVerifier({ auth: config.auth, keySet, cache: TokenCache.create(config.tokenCache) });
+  const tokenCache = TokenCache.create(config.tokenCache);
+  const verifier = createTokenVerifier({ auth: config.auth, keySet, cache: tokenCache });
 
   // Load the signing keys as soon as the server listens so the first request does not wait.
   // A failure is not fatal: protected routes answer 503 and /readyz says so until keys load.
@@ -83,6 +88,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
     done();
   });
+  if (options.metricsRegistry !== undefined) {
+    // Loaded only when metrics are on: prom-client costs start-up time otherwise.
+    const { registerMetrics } = await import('./metrics/register-metrics.js');
+    registerMetrics(app, { registry: options.metricsRegistry, keySets: new Map([[config.auth.issuer, keySet]]), tokenCache });
+  }
   await registerCors(app, config.clientOriginUrl);
   await app.register(healthRoutes, { keySet });
   await app.register(messageRoutes, { prefix: '/api/messages', verifier });

@@ -1,14 +1,17 @@
 import cluster from 'node:cluster';
+import type { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
 import type { DevTenant } from './dev-tenant/tenant.js';
+import type { MetricsServer } from './metrics/metrics-server.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
  * or in WEB_CONCURRENCY workers. The dev tenant always lives in the primary process; workers get
- * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP.
+ * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP. With METRICS_PORT,
+ * the process that owns the others (the single process, or the primary) serves the metrics.
  */
 
 /** How long a graceful shutdown may take before the process gives up on in-flight requests. */
@@ -65,6 +68,34 @@ async function startDevTenantOrExit(config: Config): Promise<DevTenant | null> {
   }
 }
 
+/**
+ * Serves METRICS_PORT when it is set: this process's metrics (`registry` for the API), or, in a
+ * primary, every worker's summed. Exits with one line if the port cannot be bound.
+ */
+async function startMetricsOrExit(
+  config: Config,
+  scope: 'process' | 'cluster',
+): Promise<{ readonly registry?: Registry; readonly server: MetricsServer } | null> {
+  if (config.metricsPort === null) return null;
+  // Loaded only when metrics are on, like the dev tenant.
+  const [{ startMetricsServer }, sources] = await Promise.all([
+    import('./metrics/metrics-server.js'),
+    import('./metrics/metrics-sources.js'),
+  ]);
+  const source = scope === 'process' ? sources.processMetricsSource() : sources.clusterMetricsSource();
+  try {
+    const server = await startMetricsServer({
+      host: config.host,
+      port: config.metricsPort,
+      ...source,
+      onRenderError: (error) => { console.error('metrics scrape failed:', error); },
+    });
+    return { ...source, server };
+  } catch (error) {
+    return fail(startFailure(error, 'METRICS_PORT', config.metricsPort));
+  }
+}
+
 function printBanner(config: Config, tenant: DevTenant | null): void {
   if (tenant === null || config.devTenant === null) return;
   const apiUrl = `http://localhost:${config.port}`;
@@ -72,8 +103,8 @@ function printBanner(config: Config, tenant: DevTenant | null): void {
 }
 
 /** Runs the API in this process; resolves once it listens. */
-async function serveApi(config: Config): Promise<() => Promise<void>> {
-  const app = await buildApp(config);
+async function serveApi(config: Config, metricsRegistry?: Registry): Promise<() => Promise<void>> {
+  const app = await buildApp(config, metricsRegistry === undefined ? {} : { metricsRegistry });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -85,16 +116,19 @@ async function serveApi(config: Config): Promise<() => Promise<void>> {
 
 async function runSingleProcess(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
-  const closeApi = await serveApi(config);
+  const metrics = await startMetricsOrExit(config, 'process');
+  const closeApi = await serveApi(config, metrics?.registry);
   printBanner(config, tenant);
   onShutdownSignal(async () => {
     await closeApi();
+    await metrics?.server.close();
     await tenant?.close();
   });
 }
 
 async function runPrimary(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
+  const metrics = await startMetricsOrExit(config, 'cluster');
   const workerEnv: Record<string, string> =
     tenant === null ? {} : { AUTH0_DOMAIN: tenant.url, AUTH0_AUDIENCE: config.auth.audience };
   let stopping = false;
@@ -128,12 +162,16 @@ async function runPrimary(config: Config): Promise<void> {
           }),
       ),
     );
+    await metrics?.server.close();
     await tenant?.close();
   });
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const closeApi = await serveApi(config);
+  // The primary serves METRICS_PORT and asks each worker for its registry over IPC.
+  const metricsRegistry =
+    config.metricsPort === null ? undefined : (await import('./metrics/metrics-sources.js')).workerMetricsRegistry();
+  const closeApi = await serveApi(config, metricsRegistry);
   onShutdownSignal(closeApi);
 }
 
