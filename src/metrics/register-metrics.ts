@@ -110,14 +110,14 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     });
   }
 
-  app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', function observeResponse(request, reply, done) {
     requestDuration.observe(
       { route: request.routeOptions.url ?? UNMATCHED_ROUTE, method: request.method, status_code: reply.statusCode },
       reply.elapsedTime / 1000,
     );
     done();
   });
-  app.addHook('onError', (_request, _reply, error, done) => {
+  app.addHook('onError', function countRefusal(_request, _reply, error, done) {
     const reason = error instanceof HttpError ? refusalReason(error) : null;
     if (reason !== null) refusals.inc({ reason });
     done();
