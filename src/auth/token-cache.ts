@@ -50,14 +50,20 @@ export class TokenCache {
    * `trustsKid` still trusts its signing key; otherwise undefined, and the token must be verified.
    */
   get(token: string, now: number, toleranceMs: number, trustsKid: (kid: string) => boolean): CachedToken | undefined {
+    const entry = this.#usableEntry(token, now, toleranceMs, trustsKid);
+    if (entry === undefined) this.#misses += 1;
+    else this.#hits += 1;
+    return entry;
+  }
+
+  #usableEntry(token: string, now: number, toleranceMs: number, trustsKid: (kid: string) => boolean): CachedToken | undefined {
     const entry = this.#entries.get(token);
-    if (entry !== undefined && entry.expiresAt + toleranceMs <= now) this.#entries.delete(token);
-    else if (entry !== undefined && trustsKid(entry.kid)) {
-      this.#hits += 1;
-      return entry;
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt + toleranceMs <= now) {
+      this.#entries.delete(token);
+      return undefined;
     }
-    this.#misses += 1;
-    return undefined;
+    return trustsKid(entry.kid) ? entry : undefined;
   }
 
   set(token: string, entry: CachedToken, now: number): void {
