@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { createAuthenticator } from './auth/authenticate.js';
 import { DpopNonces } from './auth/dpop-nonce.js';
 import { IssuerRegistry } from './auth/issuers.js';
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly logStream?: { write(line: string): void };
   /** Drains and closes the server on a signal (src/server.ts); by default one without a drain window. */
   readonly shutdown?: GracefulShutdown;
+  /** Turns metrics on: they are registered here (src/metrics/). Without it the request path has no metrics hook. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -36,7 +39,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /**
  * Builds the API. A request flows: request id + logging -> security headers -> no-body check -> CORS ->
  * (on /api/messages/protected|admin) `authorize` (Bearer or DPoP, authenticate.ts) -> handler;
- * any error -> error-handler.ts.
+ * any error -> error-handler.ts. With metrics on, onError counts refusals and onResponse times
+ * every answer (src/metrics/register-metrics.ts).
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -65,7 +69,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         else app.log.warn({ issuer, code: event.error.code, err: event.error, durationMs: event.durationMs }, 'signing keys could not be loaded');
       },
     });
-  const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: TokenCache.create(config.tokenCache) });
+  const tokenCache = TokenCache.create(config.tokenCache);
+  const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: tokenCache });
   const replayStore = await createReplayStore(config, app);
   app.addHook('onClose', () => replayStore.close());
   const authenticator = createAuthenticator({
@@ -90,6 +95,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerSecurityHeaders(app);
   echoRequestId(app);
   refuseRequestBodies(app, routeMissError);
+  if (options.metricsRegistry !== undefined) {
+    // Loaded only when metrics are on: prom-client costs start-up time otherwise.
+    const { registerMetrics } = await import('./metrics/register-metrics.js');
+    const keySets = new Map(issuers.all.map(({ issuer, keySet }) => [issuer, keySet]));
+    registerMetrics(app, { registry: options.metricsRegistry, keySets, tokenCache });
+  }
   await registerCors(app, config.clientOriginUrl);
   // Before the routes, so it sees them (src/schemas/); GET /openapi.json.
   await registerOpenApi(app);

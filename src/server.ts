@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
@@ -6,11 +7,13 @@ import { startupSummaryLine } from './config/startup-summary.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
 import type { DevTenants } from './dev-tenant/extra-issuers.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
+import type { MetricsServer } from './metrics/metrics-server.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
  * or in WEB_CONCURRENCY workers. The dev tenant always lives in the primary process; workers get
- * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP.
+ * its URL as AUTH0_DOMAIN and verify its tokens like any tenant's, over HTTP. With METRICS_PORT,
+ * the process that owns the others (the single process, or the primary) serves the metrics.
  */
 
 /** After the drain window, how long closing may take before the process gives up on in-flight requests. */
@@ -69,6 +72,34 @@ async function startDevTenantOrExit(config: Config): Promise<DevTenants | null> 
   }
 }
 
+/**
+ * Serves METRICS_PORT when it is set: this process's metrics (`registry` for the API), or, in a
+ * primary, every worker's summed. Exits with one line if the port cannot be bound.
+ */
+async function startMetricsOrExit(
+  config: Config,
+  scope: 'process' | 'cluster',
+): Promise<{ readonly registry?: Registry; readonly server: MetricsServer } | null> {
+  if (config.metricsPort === null) return null;
+  // Loaded only when metrics are on, like the dev tenant.
+  const [{ startMetricsServer }, sources] = await Promise.all([
+    import('./metrics/metrics-server.js'),
+    import('./metrics/metrics-sources.js'),
+  ]);
+  const source = scope === 'process' ? sources.processMetricsSource() : sources.clusterMetricsSource();
+  try {
+    const server = await startMetricsServer({
+      host: config.host,
+      port: config.metricsPort,
+      ...source,
+      onRenderError: (error) => { console.error('metrics scrape failed:', error); },
+    });
+    return { ...source, server };
+  } catch (error) {
+    return fail(startFailure(error, 'METRICS_PORT', config.metricsPort));
+  }
+}
+
 /** Once the API listens on `port` (the real one, also with PORT=0): the dev tenant banner, or in production one summary line. */
 async function announceStart(config: Config, tenant: DevTenants | null, port: number): Promise<void> {
   if (tenant !== null && config.devTenant !== null) {
@@ -88,9 +119,9 @@ interface RunningApi {
 }
 
 /** Runs the API in this process; resolves once it listens. */
-async function serveApi(config: Config): Promise<RunningApi> {
+async function serveApi(config: Config, metricsRegistry?: Registry): Promise<RunningApi> {
   const shutdown = new GracefulShutdown({ drainMs: config.shutdownDrainSeconds * 1000 });
-  const app = await buildApp(config, { shutdown });
+  const app = await buildApp(config, { shutdown, ...(metricsRegistry !== undefined && { metricsRegistry }) });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -103,16 +134,19 @@ async function serveApi(config: Config): Promise<RunningApi> {
 
 async function runSingleProcess(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
-  const api = await serveApi(config);
+  const metrics = await startMetricsOrExit(config, 'process');
+  const api = await serveApi(config, metrics?.registry);
   await announceStart(config, tenant, api.port);
   onShutdownSignal(config, async () => {
     await api.stop();
+    await metrics?.server.close();
     await tenant?.close();
   });
 }
 
 async function runPrimary(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
+  const metrics = await startMetricsOrExit(config, 'cluster');
   const workerEnv: Record<string, string> =
     tenant === null ? {} : { AUTH0_DOMAIN: tenant.urls.join(','), AUTH0_AUDIENCE: config.auth.audience };
   let stopping = false;
@@ -146,12 +180,16 @@ async function runPrimary(config: Config): Promise<void> {
           }),
       ),
     );
+    await metrics?.server.close();
     await tenant?.close();
   });
 }
 
 async function runWorker(config: Config): Promise<void> {
-  const api = await serveApi(config);
+  // The primary serves METRICS_PORT and asks each worker for its registry over IPC.
+  const metricsRegistry =
+    config.metricsPort === null ? undefined : (await import('./metrics/metrics-sources.js')).workerMetricsRegistry();
+  const api = await serveApi(config, metricsRegistry);
   onShutdownSignal(config, api.stop);
 }
 

@@ -58,11 +58,16 @@ export const DEFAULT_KEY_SET_OPTIONS = {
   maxStaleMs: 6 * 60 * 60_000,
 } as const satisfies Omit<KeySetOptions, 'jwksUri'>;
 
+export type KeySetFetchErrorCode = 'TIMEOUT' | 'NETWORK' | 'HTTP_STATUS' | 'TOO_LARGE' | 'NOT_JSON' | 'NO_USABLE_KEYS';
+
+/** How a fetch ended: `ok`, or why it failed. */
+export type KeySetFetchOutcome = 'ok' | KeySetFetchErrorCode;
+
 /** Why a JWKS fetch failed: `code` is stable, the message is for the log. */
 export class KeySetFetchError extends Error {
   override readonly name = 'KeySetFetchError';
   constructor(
-    readonly code: 'TIMEOUT' | 'NETWORK' | 'HTTP_STATUS' | 'TOO_LARGE' | 'NOT_JSON' | 'NO_USABLE_KEYS',
+    readonly code: KeySetFetchErrorCode,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -106,6 +111,7 @@ export class RemoteKeySet {
   #consecutiveFailures = 0;
   #lastError: unknown;
   #fetchCount = 0;
+  readonly #fetchOutcomes = new Map<KeySetFetchOutcome, number>();
 
   constructor(options: Pick<KeySetOptions, 'jwksUri'> & Partial<KeySetOptions>) {
     this.#options = { ...DEFAULT_KEY_SET_OPTIONS, ...options };
@@ -119,6 +125,16 @@ export class RemoteKeySet {
 
   facts(): KeySetFacts {
     return { fetchedAt: this.#keys?.fetchedAt, fetchCount: this.#fetchCount, consecutiveFailures: this.#consecutiveFailures };
+  }
+
+  /** Finished fetches by outcome, counted since start (read by the metrics at scrape time). */
+  get fetchOutcomes(): ReadonlyMap<KeySetFetchOutcome, number> {
+    return this.#fetchOutcomes;
+  }
+
+  /** When the keys held now were fetched (ms, on the `now` clock); undefined before the first success. */
+  get keysFetchedAt(): number | undefined {
+    return this.#keys?.fetchedAt;
   }
 
   /** True while usable keys are held (fetched less than `maxStaleMs` ago). */
@@ -205,6 +221,10 @@ export class RemoteKeySet {
     };
   }
 
+  #countOutcome(outcome: KeySetFetchOutcome): void {
+    this.#fetchOutcomes.set(outcome, (this.#fetchOutcomes.get(outcome) ?? 0) + 1);
+  }
+
   /** One fetch at a time; every caller during it waits for the same one. Never rejects. */
   #refresh(): Promise<void> {
     this.#inflight ??= this.#fetchAndStore().finally(() => {
@@ -225,6 +245,7 @@ export class RemoteKeySet {
       this.#consecutiveFailures = 0;
       this.#nextAttemptAt = Number.NEGATIVE_INFINITY;
       this.#lastError = undefined;
+      this.#countOutcome('ok');
       const kids = new Set(byKid.keys());
       this.#options.onFetch?.({ ok: true, kids: [...kids], durationMs: this.#now() - started });
       for (const listener of this.#listeners) listener(kids);
@@ -240,6 +261,7 @@ export class RemoteKeySet {
       );
       this.#nextAttemptAt = this.#now() + delay;
       this.#lastError = failure;
+      this.#countOutcome(failure.code);
       this.#options.onFetch?.({ ok: false, error: failure, durationMs: this.#now() - started });
     }
   }

@@ -25,6 +25,9 @@ export interface CachedToken {
 export class TokenCache {
   readonly #entries: LRUCache<string, CachedToken>;
   readonly #maxAgeMs: number;
+  // Plain counters, read by the metrics at scrape time: the request path makes no metrics call.
+  #hits = 0;
+  #misses = 0;
 
   constructor(config: TokenCacheConfig) {
     this.#maxAgeMs = config.maxAgeSeconds * 1000;
@@ -39,15 +42,36 @@ export class TokenCache {
     return this.#entries.size;
   }
 
-  /** The entry if still valid at `now` (with the same clock tolerance the verifier uses). */
+  /** Lookups answered from the cache, since start. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** Lookups that left the token to be verified, since start. */
+  get misses(): number {
+    return this.#misses;
+  }
+
+  /**
+   * The entry if still valid at `now` (with the same clock tolerance the verifier uses) and its key
+   * set still holds its signing key fresh (not due for refresh); otherwise undefined, and the token
+   * must be verified.
+   */
   get(token: string, now: number, toleranceMs: number): CachedToken | undefined {
+    const entry = this.#usableEntry(token, now, toleranceMs);
+    if (entry === undefined) this.#misses += 1;
+    else this.#hits += 1;
+    return entry;
+  }
+
+  #usableEntry(token: string, now: number, toleranceMs: number): CachedToken | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;
     if (entry.expiresAt + toleranceMs <= now) {
       this.#entries.delete(token);
       return undefined;
     }
-    return entry;
+    return entry.keys.hasFreshKid(entry.kid) ? entry : undefined;
   }
 
   set(token: string, entry: CachedToken, now: number): void {

@@ -56,6 +56,8 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly workers: number;
+  /** Port of the Prometheus scrape endpoint (on `host`); null turns metrics off. */
+  readonly metricsPort: number | null;
   readonly clientOriginUrl: string;
   readonly auth: AuthConfig;
   readonly tokenCache: TokenCacheConfig;
@@ -174,6 +176,8 @@ const EnvSchema = z.object({
     return level as LogLevel;
   }),
   WEB_CONCURRENCY: integer(1, 64, 1),
+  // Unset: no metrics (no scrape port, no metrics hooks on the request path).
+  METRICS_PORT: integer(1, 65535, null),
   CLIENT_ORIGIN_URL: clientOrigin,
   AUTH0_DOMAIN: auth0Domains,
   AUTH0_AUDIENCE: audience,
@@ -247,6 +251,14 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
       cwd,
     );
     origins = devTenantOrigins(devTenant);
+    const devPorts = origins.map((origin) => Number(new URL(origin).port));
+    if (vars.METRICS_PORT !== null && devPorts.includes(vars.METRICS_PORT)) {
+      throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from the dev tenant's ports (${devPorts.join(', ')})`);
+    }
+  }
+
+  if (vars.METRICS_PORT === vars.PORT) {
+    throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from PORT (both are ${vars.PORT})`);
   }
 
   return {
@@ -254,6 +266,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
     workers: vars.WEB_CONCURRENCY,
+    metricsPort: vars.METRICS_PORT,
     clientOriginUrl: vars.CLIENT_ORIGIN_URL,
     auth: authConfigFor(origins, apiAudience, vars.AUTH0_SIGNING_ALGS),
     tokenCache: { maxEntries: vars.TOKEN_CACHE_MAX_ENTRIES, maxAgeSeconds: vars.TOKEN_CACHE_MAX_AGE_SECONDS },

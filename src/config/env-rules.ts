@@ -16,8 +16,9 @@ export const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-export function integer(min: number, max: number, fallback: number) {
-  return optionalString.transform((value, ctx) => {
+/** A whole number in [min, max]; `fallback` when unset (null for an optional setting). */
+export function integer<Fallback extends number | null>(min: number, max: number, fallback: Fallback) {
+  return optionalString.transform((value, ctx): number | Fallback => {
     if (value === undefined) return fallback;
     const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {

@@ -291,4 +291,23 @@ describe('RemoteKeySet', () => {
     assert.deepEqual(seen, [['key-a'], ['key-b']]);
     assert.equal(keySet.hasFreshKid('key-a'), false);
   });
+
+  it('counts fetches by outcome and tells when the keys held were fetched', async () => {
+    reset();
+    server.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000 });
+    assert.equal(keySet.keysFetchedAt, undefined);
+    await keySet.lookup('key-a', 'RS256');
+    assert.deepEqual([...keySet.fetchOutcomes], [['HTTP_STATUS', 1]]);
+    assert.equal(keySet.keysFetchedAt, undefined);
+
+    server.behaviour = { kind: 'json', body: { keys: [keyA] } };
+    clock.now += 1_000;
+    await keySet.lookup('key-a', 'RS256');
+    const fetchedAt = clock.now;
+    clock.now += 31_000;
+    await keySet.lookup('key-b', 'RS256'); // unknown kid: a second successful fetch
+    assert.deepEqual(Object.fromEntries(keySet.fetchOutcomes), { HTTP_STATUS: 1, ok: 2 });
+    assert.equal(keySet.keysFetchedAt, fetchedAt + 31_000);
+  });
 });

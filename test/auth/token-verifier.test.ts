@@ -63,6 +63,25 @@ describe('createTokenVerifier', () => {
     assert.deepEqual(await verifier.verify(token), claims);
   });
 
+  it('counts cache hits and misses: a refused or first-seen token is a miss', async () => {
+    const { verifier, cache, sign } = setup();
+    const token = await sign(oldKey);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    await assert.rejects(verifier.verify(`${token}x`), InvalidTokenError);
+    assert.deepEqual({ hits: cache?.hits, misses: cache?.misses }, { hits: 2, misses: 2 });
+  });
+
+  it('counts a cached token whose key is due for refresh as a miss', async () => {
+    const { verifier, cache, sign, clock } = setup(undefined, { refreshIntervalMs: 30_000 });
+    const token = await sign(oldKey);
+    await verifier.verify(token);
+    clock.ms += 30_000;
+    await verifier.verify(token);
+    assert.deepEqual({ hits: cache?.hits, misses: cache?.misses }, { hits: 0, misses: 2 });
+  });
+
   it('refuses an expired token even while it is cached', async () => {
     const { verifier, cache, sign, clock } = setup();
     const token = await sign(oldKey);

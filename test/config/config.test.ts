@@ -32,6 +32,20 @@ describe('parseConfig', () => {
       redisUrl: null,
       replayMaxEntries: 200_000,
     });
+    assert.equal(config.metricsPort, null);
+  });
+
+  const devTenantPortClashes: [Record<string, string>, RegExp][] = [
+    [{ METRICS_PORT: '6062', DEV_TENANT_EXTRA_ISSUERS: '1' }, /^Invalid configuration: METRICS_PORT must differ from the dev tenant's ports \(6061, 6062\)$/],
+  ];
+  for (const [vars, problem] of devTenantPortClashes) {
+    it(`refuses ${JSON.stringify(vars)} with the dev tenant, in one line`, () => {
+      assert.throws(() => parseConfig(vars), (error: unknown) => error instanceof ConfigError && problem.test(error.message));
+    });
+  }
+
+  it('reads METRICS_PORT', () => {
+    assert.equal(parseConfig({ ...REAL, METRICS_PORT: '9464' }).metricsPort, 9464);
   });
 
   const drainWindows: [string, Record<string, string>, number][] = [
@@ -185,6 +199,10 @@ describe('parseConfig', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', /redis:\/\//],
     [{ WEB_CONCURRENCY: '2' }, 'REDIS_URL', /WEB_CONCURRENCY=2 with DPOP=allowed needs REDIS_URL .*or set DPOP=disabled/],
     [{ WEB_CONCURRENCY: '4', DPOP: 'required' }, 'WEB_CONCURRENCY', /DPOP=required needs REDIS_URL/],
+    [{ METRICS_PORT: '0' }, 'METRICS_PORT', /1 to 65535/],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT', /whole number/],
+    [{ METRICS_PORT: '6060' }, 'METRICS_PORT', /must differ from PORT \(both are 6060\)/],
+    [{ METRICS_PORT: '7000', PORT: '7000' }, 'METRICS_PORT', /must differ from PORT/],
   ];
   for (const [vars, variable, problem] of invalid) {
     it(`refuses ${JSON.stringify(vars)} with one line naming ${variable}`, () => {
@@ -272,6 +290,11 @@ describe('parseConfig', () => {
 
   it('refuses the same port for the API and the dev tenant', () => {
     assert.throws(() => parseConfig({ PORT: '7000', DEV_TENANT_PORT: '7000' }), /DEV_TENANT_PORT must differ from PORT \(both are 7000\)/);
+  });
+
+  it('refuses the same port for metrics and the dev tenant, only when the dev tenant runs', () => {
+    assert.throws(() => parseConfig({ METRICS_PORT: '6061' }), /METRICS_PORT must differ from the dev tenant's ports \(6061\)/);
+    assert.equal(parseConfig({ ...REAL, METRICS_PORT: '6061' }).metricsPort, 6061);
   });
 
   it('refuses to run the dev tenant when NODE_ENV=production', () => {
