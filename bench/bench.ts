@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: builds the production output, starts one dev tenant on 127.0.0.1, fetches a
  * user and an admin token from it over HTTP, then benchmarks in turn (A B C A B C ...):
- *   api     this API, `node dist/server.js` (NODE_ENV=production, LOG_LEVEL=warn), 1 worker
- *   api-2w  the same with WEB_CONCURRENCY=2 (and DPOP=disabled: several workers need REDIS_URL for DPoP)
- *   ceiling bare node:http, same JSON, no auth (bench/servers/ceiling.mjs)
- *   peer    Auth0's sample stack on Express (bench/servers/express-peer.mjs)
+ *   api                this API, `node dist/server.js` (NODE_ENV=production, LOG_LEVEL=warn), 1 worker
+ *   api-uncached       the same with TOKEN_CACHE_MAX_ENTRIES=0: every request verifies RSA
+ *   api-2w             the same with WEB_CONCURRENCY=2 (and DPOP=disabled: several workers need REDIS_URL for DPoP)
+ *   ceiling-same-bytes bare node:http sending byte for byte the API's /protected 200 (captured)
+ *   ceiling            bare node:http, same JSON, no auth, no extra headers (bench/servers/ceiling.mjs)
+ *   peer               Auth0's sample stack on Express (bench/servers/express-peer.mjs)
  * each a child process on a free loopback port, all verifying the same tenant's tokens.
  * Path `dpop` is GET /api/messages/protected with a DPoP-bound token and a fresh proof per request
  * (api and peer; the peer's express-oauth2-jwt-bearer checks DPoP by default). Proofs are made
@@ -12,7 +14,8 @@
  * exactly that many (autocannon `amount`); its req/s is requests / elapsed time. *
  * Settings (env): BENCH_ROUNDS (3), BENCH_DURATION seconds per run (10), BENCH_WARMUP seconds
  * per path before measuring (2), BENCH_CONNECTIONS (50), BENCH_COLD_STARTS (5),
- * BENCH_TARGETS (comma list, default all but api-base).
+ * BENCH_TARGETS (comma list, default all but api-base), BENCH_PIN=1 (load generator on CPU 0,
+ * servers on the other CPUs, with taskset).
  * BENCH_BASELINE_DIST: a copy of an earlier dist/ to run as target `api-base`, interleaved with
  * `api`, to measure one change. dist/ is one bundled file, so the copy can live anywhere,
  * e.g. `cp -r dist node_modules/.cache/dist-base`, change, BENCH_BASELINE_DIST=node_modules/.cache/dist-base
@@ -23,6 +26,7 @@
  *        --from <results.json> renders (and with --markdown writes) saved results without running.
  */
 import { execFileSync } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { MESSAGES } from '../src/messages/messages.js';
 import { int, mb, median, ms, percent, ratio, table } from './lib/format.js';
 import { type LoadResult, runLoad, uncleanRun } from './lib/load.js';
-import { cpuTimeMs, freePort, installCleanup, onExit, sampleMemory, startServer } from './lib/processes.js';
+import { cpuTimeMs, freePort, installCleanup, onExit, pinThisProcess, sampleMemory, startServer } from './lib/processes.js';
 import { makeProofs } from './lib/dpop-proofs.js';
 import { startBenchTenant } from './lib/tenant.js';
 
@@ -48,9 +52,9 @@ type PathName = 'public' | 'protected' | 'admin' | 'dpop';
 const PATHS: readonly PathName[] = ['public', 'protected', 'admin', 'dpop'];
 /** The URL path a bench path calls. */
 const urlPath = (path: PathName): string => `/api/messages/${path === 'dpop' ? 'protected' : path}`;
-type TargetName = 'api' | 'api-base' | 'api-2w' | 'ceiling' | 'peer';
-const ALL_TARGETS: readonly TargetName[] = ['api', 'api-base', 'api-2w', 'ceiling', 'peer'];
-const DEFAULT_TARGETS: readonly TargetName[] = ['api', 'api-2w', 'ceiling', 'peer'];
+type TargetName = 'api' | 'api-base' | 'api-uncached' | 'api-2w' | 'ceiling-same-bytes' | 'ceiling' | 'peer';
+const ALL_TARGETS: readonly TargetName[] = ['api', 'api-base', 'api-uncached', 'api-2w', 'ceiling-same-bytes', 'ceiling', 'peer'];
+const DEFAULT_TARGETS: readonly TargetName[] = ['api', 'api-uncached', 'api-2w', 'ceiling-same-bytes', 'ceiling', 'peer'];
 
 interface Settings {
   readonly rounds: number;
@@ -59,6 +63,8 @@ interface Settings {
   readonly connections: number;
   readonly coldStarts: number;
   readonly targets: readonly TargetName[];
+  /** Load generator pinned to CPU 0 and servers to the others (taskset). */
+  readonly pinned: boolean;
 }
 
 interface RunRecord extends LoadResult {
@@ -105,6 +111,7 @@ function readSettings(): Settings {
     connections: envInt('BENCH_CONNECTIONS', 50, 1, 1_000),
     coldStarts: envInt('BENCH_COLD_STARTS', 5, 0, 20),
     targets: targets as TargetName[],
+    pinned: envInt('BENCH_PIN', 0, 0, 1) === 1,
   };
 }
 
@@ -123,7 +130,35 @@ function baseEnv(): Record<string, string> {
   return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]));
 }
 
-function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Target> {
+/** What the API sends for a 200 on /protected, for the same-bytes ceiling (bench/servers/ceiling-same-bytes.mjs). */
+interface CapturedResponse {
+  readonly status: number;
+  /** In the order sent, without the ones node:http adds itself (Date, Connection, Keep-Alive). */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: string;
+}
+
+const NODE_ADDED_HEADERS = new Set(['date', 'connection', 'keep-alive']);
+
+function captureResponse(url: string, token: string): Promise<CapturedResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const headers: [string, string][] = [];
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+          const name = res.rawHeaders[i] ?? '';
+          if (!NODE_ADDED_HEADERS.has(name.toLowerCase())) headers.push([name, res.rawHeaders[i + 1] ?? '']);
+        }
+        resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+function targetsFor(tenantUrl: string, audience: string, sameBytes: CapturedResponse | undefined): Record<TargetName, Target> {
   const apiEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -144,7 +179,15 @@ function targetsFor(tenantUrl: string, audience: string): Record<TargetName, Tar
       args: [resolve(process.env.BENCH_BASELINE_DIST ?? 'dist', 'server.js')],
       env: { ...apiEnv, WEB_CONCURRENCY: '1', ...baseEnv() },
     },
+    'api-uncached': { name: 'api-uncached', ...api, paths: ['protected'], env: { ...apiEnv, WEB_CONCURRENCY: '1', TOKEN_CACHE_MAX_ENTRIES: '0' } },
     'api-2w': { name: 'api-2w', ...api, paths: ['public', 'protected', 'admin'], env: { ...apiEnv, WEB_CONCURRENCY: '2', DPOP: 'disabled' } },
+    'ceiling-same-bytes': {
+      name: 'ceiling-same-bytes',
+      paths: ['protected'],
+      args: [join(ROOT, 'bench', 'servers', 'ceiling-same-bytes.mjs')],
+      env: { SAME_BYTES_RESPONSE: JSON.stringify(sameBytes ?? null) },
+      body: compact,
+    },
     ceiling: { name: 'ceiling', paths: ['protected'], args: [join(ROOT, 'bench', 'servers', 'ceiling.mjs')], env: {}, body: compact },
     peer: {
       name: 'peer',
@@ -189,7 +232,6 @@ async function run(settings: Settings): Promise<Results> {
 
   const tenant = await startBenchTenant();
   console.log(`dev tenant on ${tenant.tenant.url}; user and admin tokens fetched`);
-  const targets = targetsFor(tenant.tenant.url, tenant.audience);
   const tokenFor: Record<PathName, string | undefined> = {
     public: undefined,
     protected: tenant.userToken,
@@ -199,11 +241,35 @@ async function run(settings: Settings): Promise<Results> {
   // The API reads .env from its working directory: run it from an empty one so only our env applies.
   const cwd = mkdtempSync(join(tmpdir(), 'hello-api-bench-cwd-'));
   onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
+  if (settings.pinned) pinThisProcess('0');
+  const serverCpus = settings.pinned ? `1-${String(Math.max(1, cpus().length - 1))}` : undefined;
 
   const start = async (target: Target) => {
     const port = await freePort();
-    return startServer({ name: target.name, args: target.args, env: childEnv(target.env, port), port, readyPath: '/api/messages/public', cwd });
+    return startServer({
+      name: target.name,
+      args: target.args,
+      env: childEnv(target.env, port),
+      port,
+      readyPath: '/api/messages/public',
+      cwd,
+      ...(serverCpus !== undefined && { cpus: serverCpus }),
+    });
   };
+
+  // The same-bytes ceiling replays exactly what this build of the API sends.
+  let sameBytes: CapturedResponse | undefined;
+  if (settings.targets.includes('ceiling-same-bytes')) {
+    const api = await start(targetsFor(tenant.tenant.url, tenant.audience, undefined).api);
+    try {
+      sameBytes = await captureResponse(`${api.baseUrl}/api/messages/protected`, tenant.userToken);
+    } finally {
+      await api.stop();
+    }
+    if (sameBytes.status !== 200) throw new Error(`capturing the API's /protected response: HTTP ${String(sameBytes.status)}`);
+    console.log(`captured the API's /protected 200 for ceiling-same-bytes: ${String(sameBytes.headers.length)} headers, ${String(sameBytes.body.length)}-byte body`);
+  }
+  const targets = targetsFor(tenant.tenant.url, tenant.audience, sameBytes);
 
   const coldStartsMs: Partial<Record<TargetName, number[]>> = {};
   if (settings.coldStarts > 0) {
@@ -267,7 +333,7 @@ async function run(settings: Settings): Promise<Results> {
   }
   await tenant.close();
 
-  const env = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_COLD_STARTS', 'BENCH_TARGETS', 'BENCH_BASELINE_DIST', 'BENCH_BASE_ENV']
+  const env = ['BENCH_ROUNDS', 'BENCH_DURATION', 'BENCH_WARMUP', 'BENCH_CONNECTIONS', 'BENCH_COLD_STARTS', 'BENCH_TARGETS', 'BENCH_BASELINE_DIST', 'BENCH_BASE_ENV', 'BENCH_PIN']
     .filter((name) => process.env[name] !== undefined)
     .map((name) => `${name}=${process.env[name] ?? ''} `)
     .join('');
@@ -310,10 +376,39 @@ const peakRss = (results: Results, target: TargetName): number => {
   return values.length === 0 ? Number.NaN : Math.max(...values);
 };
 
+/**
+ * `value(a) / value(b)` for every round in which both ran: ratios taken inside one round are what
+ * this noisy machine can compare (both ran minutes apart at most, under the same background load).
+ */
+function perRoundRatios(
+  results: Results,
+  a: readonly [TargetName, PathName],
+  b: readonly [TargetName, PathName],
+  value: (run: RunRecord) => number,
+): number[] {
+  const find = (round: number, [target, path]: readonly [TargetName, PathName]) =>
+    results.runs.find((run) => run.round === round && run.target === target && run.path === path);
+  const ratios: number[] = [];
+  for (let round = 1; round <= results.settings.rounds; round += 1) {
+    const x = find(round, a);
+    const y = find(round, b);
+    if (x !== undefined && y !== undefined) ratios.push(value(x) / value(y));
+  }
+  return ratios;
+}
+
+/** "1.18× (1.12–1.25× over 3 rounds)". */
+function spread(values: readonly number[], format: (value: number) => string): string {
+  if (values.length === 0) return 'not measured';
+  if (values.length === 1) return format(values[0] ?? Number.NaN);
+  return `${format(median(values))} (${format(Math.min(...values))}–${format(Math.max(...values))} over ${String(values.length)} rounds)`;
+}
+
 /** The results as markdown: the throughput table with ratios, servers, and the targets verdict. */
 export function render(results: Results): string {
   const { settings, machine: host } = results;
   const ceiling = summarise(results, 'ceiling', 'protected')?.rps ?? Number.NaN;
+  const sameBytes = summarise(results, 'ceiling-same-bytes', 'protected');
   const rows: string[][] = [];
   for (const target of ALL_TARGETS) {
     for (const path of PATHS) {
@@ -329,6 +424,7 @@ export function render(results: Results): string {
         ms(summary.worstP99Ms),
         `${summary.cpuUsPerRequest.toFixed(0)} µs`,
         target === 'peer' ? '1.00×' : ratio(summary.rps / peer),
+        percent(summary.rps / (sameBytes?.rps ?? Number.NaN)),
         percent(summary.rps / ceiling),
       ]);
     }
@@ -341,40 +437,45 @@ export function render(results: Results): string {
   ]);
 
   const api = (path: PathName) => summarise(results, 'api', path);
-  const known = (reference: number, ok: boolean): boolean | undefined => (Number.isFinite(reference) ? ok : undefined);
   const check = (ok: boolean | undefined, text: string): string => `- ${ok === undefined ? 'not measured' : ok ? 'met' : 'MISSED'}: ${text}`;
-  const peerRps = (path: PathName) => summarise(results, 'peer', path)?.rps ?? Number.NaN;
+  const verdictOf = (values: readonly number[], ok: (value: number) => boolean): boolean | undefined =>
+    values.length === 0 ? undefined : ok(median(values));
+  const SB = 'ceiling-same-bytes';
   const verdict: string[] = [];
   for (const path of ['protected', 'admin'] as const) {
+    if (api(path) === undefined) continue;
+    const cpu = perRoundRatios(results, ['api', path], [SB, 'protected'], (run) => run.cpuUsPerRequest);
+    const rps = perRoundRatios(results, ['api', path], [SB, 'protected'], (run) => run.rps);
+    const peer = perRoundRatios(results, ['api', path], ['peer', path], (run) => run.rps);
+    verdict.push(check(verdictOf(cpu, (value) => value <= 1.25), `/${path} server CPU per request ≤ 1.25× the same-bytes ceiling's: ${spread(cpu, ratio)}`));
+    verdict.push(check(verdictOf(rps, (value) => value >= 0.8), `/${path} throughput ≥ 80 % of the same-bytes ceiling: ${spread(rps, percent)}`));
+    verdict.push(check(verdictOf(peer, (value) => value >= 6), `/${path} ≥ 6× the Express peer: ${spread(peer, ratio)}`));
     const summary = api(path);
-    if (summary === undefined) continue;
-    verdict.push(check(known(peerRps(path), summary.rps >= 6 * peerRps(path)), `/${path} ≥ 6× the Express peer (${ratio(summary.rps / peerRps(path))})`));
-    verdict.push(check(known(ceiling, summary.rps >= 0.6 * ceiling), `/${path} ≥ 60 % of the ceiling (${percent(summary.rps / ceiling)})`));
-    verdict.push(check(summary.p99Ms < 10, `/${path} p99 < 10 ms (median ${ms(summary.p99Ms)}, worst run ${ms(summary.worstP99Ms)})`));
+    if (summary !== undefined) verdict.push(check(summary.worstP99Ms < 10, `/${path} p99 < 10 ms at ${String(settings.connections)} connections (median ${ms(summary.p99Ms)}, worst run ${ms(summary.worstP99Ms)})`));
   }
-  const dpop = api('dpop');
-  if (dpop !== undefined) {
-    verdict.push(check(known(peerRps('dpop'), dpop.rps >= 3 * peerRps('dpop')), `/protected with DPoP ≥ 3× the Express peer with DPoP (${ratio(dpop.rps / peerRps('dpop'))})`));
-  }
-  const publicSummary = api('public');
-  if (publicSummary !== undefined) verdict.push(check(known(ceiling, publicSummary.rps >= 0.7 * ceiling), `/public ≥ 70 % of the ceiling (${percent(publicSummary.rps / ceiling)})`));
+  const dpop = perRoundRatios(results, ['api', 'dpop'], ['peer', 'dpop'], (run) => run.rps);
+  if (dpop.length > 0) verdict.push(check(verdictOf(dpop, (value) => value >= 3), `/protected with DPoP ≥ 3× the Express peer with DPoP: ${spread(dpop, ratio)}`));
+  const publicRps = perRoundRatios(results, ['api', 'public'], [SB, 'protected'], (run) => run.rps);
+  if (api('public') !== undefined) verdict.push(check(verdictOf(publicRps, (value) => value >= 0.9), `/public throughput ≥ 90 % of the same-bytes ceiling: ${spread(publicRps, percent)}`));
+  const uncached = perRoundRatios(results, ['api-uncached', 'protected'], ['peer', 'protected'], (run) => run.rps);
+  if (uncached.length > 0) verdict.push(check(verdictOf(uncached, (value) => value >= 6), `uncached /protected (RSA verify every request) ≥ 6× the Express peer: ${spread(uncached, ratio)}`));
   const rss = peakRss(results, 'api');
   if (Number.isFinite(rss)) verdict.push(check(rss < 120 * 1024 * 1024, `peak RSS < 120 MB (${mb(rss)}, 1 worker)`));
   const cold = median(results.coldStartsMs.api ?? []);
-  if (Number.isFinite(cold)) verdict.push(check(cold < 400, `cold start < 400 ms (median ${ms(cold, 0)})`));
-  const one = api('protected')?.rps;
-  const two = summarise(results, 'api-2w', 'protected')?.rps;
-  if (one !== undefined && two !== undefined) verdict.push(check(two > one, `2 workers serve more than 1 (/protected ${int(one)} → ${int(two)} req/s, ${ratio(two / one)})`));
+  if (Number.isFinite(cold)) verdict.push(check(cold < 300, `cold start of node dist/server.js < 300 ms (median ${ms(cold, 0)})`));
+  const workers = perRoundRatios(results, ['api-2w', 'protected'], ['api', 'protected'], (run) => run.rps);
+  if (workers.length > 0) verdict.push(`- for information: 2 workers against 1 on /protected: ${spread(workers, ratio)}${settings.pinned ? '' : ' (load generator on the same 2 cores)'}`);
 
   const base: string[] = [];
   for (const path of PATHS) {
     const before = summarise(results, 'api-base', path);
     const after = api(path);
     if (before !== undefined && after !== undefined) {
+      const cpu = perRoundRatios(results, ['api', path], ['api-base', path], (run) => run.cpuUsPerRequest);
       base.push(
         `- /${path}: api-base ${int(before.rps)} → api ${int(after.rps)} req/s (${ratio(after.rps / before.rps)}), ` +
           `p99 ${ms(before.p99Ms)} → ${ms(after.p99Ms)}, server CPU ${before.cpuUsPerRequest.toFixed(1)} → ${after.cpuUsPerRequest.toFixed(1)} µs/req ` +
-          `(${percent(after.cpuUsPerRequest / before.cpuUsPerRequest - 1)})`,
+          `(per round: ${spread(cpu.map((value) => value - 1), percent)})`,
       );
     }
   }
@@ -384,13 +485,16 @@ export function render(results: Results): string {
     `Run ${results.startedAt} → ${results.finishedAt}: \`${results.command}\``,
     `Machine: ${String(host.nproc)} CPUs (${host.cpuModel}), Node ${host.node}, Linux ${host.kernel}.`,
     `Load: autocannon, ${String(settings.connections)} connections, ${String(settings.durationSeconds)} s per run after ${String(settings.warmupSeconds)} s warm-up, ` +
-      `${String(settings.rounds)} interleaved rounds; medians over rounds. The load generator runs on the same 2 cores as the server.`,
+      `${String(settings.rounds)} interleaved rounds; medians over rounds. ` +
+      (settings.pinned
+        ? 'The load generator is pinned to CPU 0 and the servers to the other CPUs (BENCH_PIN=1).'
+        : 'The load generator runs on the same 2 cores as the server.'),
     '',
-    table(['target', 'path', 'req/s', 'p50', 'p99', 'worst p99', 'server CPU/req', 'vs peer', 'vs ceiling'], rows),
+    table(['target', 'path', 'req/s', 'p50', 'p99', 'worst p99', 'server CPU/req', 'vs peer', 'vs same bytes', 'vs bare'], rows),
     '',
     table(['target', 'cold start (median)', 'cold starts (ms)', 'peak RSS'], serverRows),
     '',
-    'Targets:',
+    'Targets (ratios taken inside each round, then the median and the range over rounds):',
     ...verdict,
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -97,6 +97,13 @@ export interface StartOptions {
   readonly readyPath: string;
   readonly cwd?: string;
   readonly startTimeoutMs?: number;
+  /** Run on these CPUs only (taskset list, e.g. "1"); its workers inherit the mask. */
+  readonly cpus?: string;
+}
+
+/** Pins this process and all its threads (the in-process load generator) to `cpus`, with taskset. */
+export function pinThisProcess(cpus: string): void {
+  execFileSync('taskset', ['-a', '-cp', cpus, String(process.pid)], { stdio: 'ignore' });
 }
 
 /** Spawns `node args...` and resolves once `readyPath` answers 200 (polled every 2 ms). */
@@ -104,7 +111,9 @@ export async function startServer(options: StartOptions): Promise<Server> {
   installCleanup();
   const baseUrl = `http://127.0.0.1:${String(options.port)}`;
   const started = performance.now();
-  const child = spawn(process.execPath, options.args, {
+  const [command, args] =
+    options.cpus === undefined ? [process.execPath, options.args] : ['taskset', ['-c', options.cpus, process.execPath, ...options.args]];
+  const child = spawn(command, args, {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd !== undefined && { cwd: options.cwd }),
