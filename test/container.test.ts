@@ -109,9 +109,12 @@ describe('the image layout, run as the image runs it', () => {
     await rm(imageRoot, { recursive: true, force: true });
   });
 
-  it('holds dist/ alone: the bundle, its source map and the module marker, no node_modules', async () => {
-    const files = await readdir(join(imageRoot, 'image'), { recursive: true });
-    assert.deepEqual(files.map((file) => relative('.', file)).sort(), ['app', 'app/dist', 'app/dist/package.json', 'app/dist/server.js', 'app/dist/server.js.map']);
+  it('holds dist/ alone: the bundle, its on-demand chunks, source maps and the module marker, no node_modules', async () => {
+    const files = (await readdir(join(imageRoot, 'image'), { recursive: true })).map((file) => relative('.', file)).sort();
+    const expected = /^app(\/dist(\/(package\.json|server\.js(\.map)?|chunks(\/[\w-]+\.js(\.map)?)?))?)?$/;
+    assert.deepEqual(files.filter((file) => !expected.test(file)), []);
+    for (const file of ['app/dist/package.json', 'app/dist/server.js', 'app/dist/server.js.map', 'app/dist/chunks']) assert.ok(files.includes(file), file);
+    assert.ok(!files.some((file) => file.includes('node_modules')));
   });
 
   it('starts with the exact CMD, answers its own HEALTHCHECK and /healthz, and stops on SIGTERM with exit 0', async () => {
