@@ -162,6 +162,8 @@ function targetsFor(tenantUrl: string, audience: string, sameBytes: CapturedResp
   const apiEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
+    // No drain window: the bench stops servers between runs (SIGKILL after 5 s), and a profile is written at exit.
+    SHUTDOWN_DRAIN_SECONDS: '0',
     AUTH0_DOMAIN: tenantUrl,
     AUTH0_AUDIENCE: audience,
     HOST: '127.0.0.1',

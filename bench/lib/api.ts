@@ -29,6 +29,8 @@ export async function startProductionApi(tenant: BenchTenant, entry: string, nod
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
+      // No drain window: stop() sends SIGKILL after 5 s, and --cpu-prof writes its profile at exit.
+      SHUTDOWN_DRAIN_SECONDS: '0',
       AUTH0_DOMAIN: tenant.tenant.url,
       AUTH0_AUDIENCE: tenant.audience,
       HOST: '127.0.0.1',

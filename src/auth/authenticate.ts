@@ -23,6 +23,13 @@ export interface Authenticator {
    * 400/401 (with `challenge`), 503 (keys or replay store).
    */
   claimsFor(presented: PresentedToken, request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims>;
+  /**
+   * The fast path: for `Authorization: Bearer <token>` written exactly so (one space, nothing
+   * after) and a token the verified-token cache holds and still trusts, its claims; otherwise
+   * undefined and the caller takes the full path (`parseAuthorization`, `claimsFor`). A cached token
+   * passed every check of that path before, so its syntax needs no second look.
+   */
+  cachedBearerClaims(authorization: string | undefined): AccessTokenClaims | undefined;
   /** The WWW-Authenticate value for a refusal, for the scheme named in `authorization`. */
   challenge(challenge: AuthChallenge, authorization: string | undefined): string;
 }
@@ -81,6 +88,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   return {
+    cachedBearerClaims(authorization) {
+      if (!bearerAllowed || authorization?.startsWith(BEARER_PREFIX) !== true) return undefined;
+      return verifier.cachedClaims(authorization.slice(BEARER_PREFIX.length));
+    },
     // Not async: the Bearer path hands back the verifier's own promise, so it costs no extra await.
     claimsFor({ scheme, token }, request, reply) {
       if (scheme === 'bearer' && bearerAllowed) return verifier.verify(token);
@@ -93,6 +104,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
   };
 }
+
+/** The one spelling the fast path takes; every other one (case, spaces) goes the full way. */
+const BEARER_PREFIX = 'Bearer ';
 
 function schemeNamed(authorization: string | undefined): AuthScheme | undefined {
   const name = authorization?.trimStart().split(/[ \t]/, 1)[0]?.toLowerCase();

@@ -11,6 +11,11 @@ export type AccessTokenClaims = JWTPayload;
 export interface TokenVerifier {
   /** Resolves with the claims, or rejects with InvalidTokenError (401) or KeySetUnavailableError (503). */
   verify(token: string): Promise<AccessTokenClaims>;
+  /**
+   * The claims of `token` if the verified-token cache holds it and may still trust it (the same
+   * test `verify` makes first), else undefined: no await, so a repeat caller is answered at once.
+   */
+  cachedClaims(token: string): AccessTokenClaims | undefined;
 }
 
 // Auth0 writes `typ: JWT`; its RFC 9068 profile writes `at+jwt`. Anything else is another kind of token.
@@ -95,6 +100,9 @@ export function createTokenVerifier(options: {
   }
 
   return {
+    cachedClaims(token) {
+      return cache?.peek(token, now(), toleranceMs)?.claims;
+    },
     async verify(token) {
       const at = now();
       const cached = cache?.get(token, at, toleranceMs);
@@ -115,8 +123,8 @@ export function createTokenVerifier(options: {
       }
       const { payload, protectedHeader } = result;
       // jwtVerify has checked exp is a number; kid was checked in resolveKey.
-      const entry = { claims: payload, kid: protectedHeader.kid ?? '', keys: trusted.keySet, expiresAt: (payload.exp ?? 0) * 1000 };
-      cache?.set(token, entry, at);
+      const entry = { token, claims: payload, kid: protectedHeader.kid ?? '', keys: trusted.keySet, expiresAt: (payload.exp ?? 0) * 1000 };
+      cache?.set(entry, at);
       return payload;
     },
   };

@@ -213,7 +213,7 @@ describe('bounded token cache', () => {
     const now = Date.now();
     // Keys that always vouch for their kid: this test is about the LRU bound alone.
     const keys = { hasFreshKid: () => true };
-    for (let i = 0; i < 100; i += 1) cache.set(`token-${i}`, { claims: {}, kid: 'k', keys, expiresAt: now + 60_000 }, now);
+    for (let i = 0; i < 100; i += 1) cache.set({ token: `token-${i}`, claims: {}, kid: 'k', keys, expiresAt: now + 60_000 }, now);
     assert.equal(cache.size, 5);
     assert.equal(cache.get('token-0', now, 0), undefined);
     assert.notEqual(cache.get('token-99', now, 0), undefined);
