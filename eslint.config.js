@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.dev-tenant/'] },
+  // What the build and the bench write (bench/results/ holds the profile build's dist/).
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.dev-tenant/', 'bench/results/', '.ci/node*/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -58,7 +58,7 @@ describe('authorize: the cached fast path answers as the full path', () => {
       assert.equal(full.statusCode, status, full.body);
       assert.equal(fast.body, full.body);
       assert.equal(fast.headers['www-authenticate'], full.headers['www-authenticate']);
-      if (status === 200) assert.ok(Object.values(MESSAGES).includes(fast.json<{ message: string }>().message));
+      if (status === 200) assert.ok(Object.values(MESSAGES).some((message) => message === fast.json<{ message: string }>().message));
     });
   }
 });
