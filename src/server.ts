@@ -106,7 +106,7 @@ async function announceStart(config: Config, tenant: DevTenants | null, port: nu
     const apiUrl = `http://localhost:${port}`;
     const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
     const extra = extraIssuerLines(tenant.urls).map((line) => `${line}\n`).join('');
-    process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant })}\n${extra}`);
+    process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant, dpopMode: config.dpop.mode })}\n${extra}`);
   } else if (config.production) {
     process.stdout.write(`${startupSummaryLine(config, port)}\n`);
   }

@@ -163,7 +163,7 @@ const clientOrigin = optionalString.transform((value, ctx) => {
   return result.origin;
 });
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   NODE_ENV: optionalString,
   HOST: nonEmpty('localhost'),
   PORT: integer(0, 65535, 6060),

@@ -1,3 +1,4 @@
+import type { DpopMode } from '../config/dpop-config.js';
 import type { DevTenantConfig } from './config.js';
 import { findDevTenantClient } from './grants/client-credentials.js';
 
@@ -12,7 +13,12 @@ export interface DevTenantBannerInput {
   /** `DevTenant.url`: the tenant's actual origin. */
   readonly tenantUrl: string;
   readonly config: DevTenantConfig;
+  /** DPOP: the end-to-end DPoP call is shown unless it is `disabled` (default `allowed`). */
+  readonly dpopMode?: DpopMode;
 }
+
+/** One DPoP call end to end; `npm run call` makes the key and the proofs, so no crypto is needed in a shell. */
+export const DPOP_CALL_COMMAND = 'npm run -s call -- /api/messages/admin --admin --dpop';
 
 /**
  * Commands for bash/zsh; each `fetch…Token` sets `TOKEN`, each `call…` uses it.
@@ -117,6 +123,7 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
     `  ${commands.callPublic}`,
     `  ${commands.callProtected}`,
     `  ${commands.callAdmin}`,
+    ...(input.dpopMode === 'disabled' ? [] : [`  ${DPOP_CALL_COMMAND}   (DPoP: a key-bound token and a fresh proof)`]),
     'Single-page app (.env of the Auth0 Hello World SPAs; React adds REACT_APP_, Vue VITE_):',
     ...spaEnvironment(input).map(([name, value]) => `  ${name}=${value}`),
     `  Log in as: ${users.join(', ')}`,

@@ -5,7 +5,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PERMISSION } from '../../src/config/config.js';
 import type { DevTenantClient } from '../../src/dev-tenant/config.js';
-import { devTenantCurlCommands, formatDevTenantBanner, shellQuote } from '../../src/dev-tenant/banner.js';
+import { DPOP_CALL_COMMAND, devTenantCurlCommands, formatDevTenantBanner, shellQuote } from '../../src/dev-tenant/banner.js';
+import type { DpopMode } from '../../src/config/dpop-config.js';
 import type { DevTenant } from '../../src/dev-tenant/tenant.js';
 import { childEnv, run } from './helpers.js';
 import { clientFor, startTestTenant, tempKeysDir, testTenantConfig } from '../helpers/tenant.js';
@@ -53,6 +54,20 @@ describe('the dev tenant banner', () => {
     for (const command of Object.values(commands)) assert.ok(banner.includes(command), command);
     assert.ok(banner.split('\n').length < 30, 'short');
   });
+
+  const dpopRows: [string, DpopMode | undefined, boolean][] = [
+    ['DPOP unset (allowed)', undefined, true],
+    ['DPOP=required', 'required', true],
+    ['DPOP=disabled', 'disabled', false],
+  ];
+  for (const [name, dpopMode, shown] of dpopRows) {
+    it(`${name}: the DPoP call command is ${shown ? 'shown' : 'left out'}`, async (t) => {
+      const config = testTenantConfig(await tempKeysDir(t));
+      const input = { apiUrl: API_URL, tenantUrl: 'http://localhost:6061', config };
+      const banner = formatDevTenantBanner(dpopMode === undefined ? input : { ...input, dpopMode });
+      assert.equal(banner.includes(DPOP_CALL_COMMAND), shown);
+    });
+  }
 
   it('prints what a Hello World SPA needs, named as the samples name it', async (t) => {
     const config = testTenantConfig(await tempKeysDir(t));

@@ -88,3 +88,18 @@ describe('npm run call against DPOP=required with server nonces', () => {
     assert.equal(result.code, 1);
   });
 });
+
+describe('npm run call with nothing running', () => {
+  it('names the port variable to set when no dev tenant answers: one line, exit 1', async (t) => {
+    const tenantPort = await freePort();
+    const env = { PORT: String(await freePort()), DEV_TENANT_PORT: String(tenantPort), DEV_TENANT_KEYS_DIR: await tempKeysDir(t) };
+    const result = await runTsScript(SCRIPT, ['/api/messages/public'], { env: childEnv(env), cwd: await tempKeysDir(t) });
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      `call: no dev tenant answers at http://localhost:${String(tenantPort)}: is the API running? start it with npm start ` +
+        '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)\n',
+    );
+  });
+});

@@ -83,7 +83,8 @@ describe('npm run token', () => {
     assert.equal(result.stdout, '');
     assert.equal(
       result.stderr,
-      `token: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start\n`,
+      `token: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start ` +
+        '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)\n',
     );
   });
 

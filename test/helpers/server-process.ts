@@ -9,14 +9,26 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const SERVER_ENTRY = join(ROOT, 'src', 'server.ts');
 
-/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+/** Ports this test process has handed out: the OS may offer a just-released port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1 (asked of the OS, then released), never one this process handed out
+ * before: two calls in a row (PORT, then DEV_TENANT_PORT) once got the same port and the start was refused.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    if (!handedOut.has(address.port)) {
+      handedOut.add(address.port);
+      return address.port;
+    }
+  }
+  throw new Error('no free port that was not handed out already (50 tries)');
 }
 
 export interface ServerProcess {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { findDevTenantClient } from '../grants/client-credentials.js';
 import { type DpopSigner, createDpopSigner } from '../dpop-client.js';
 import { requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
-import { CliError, loadConfigWithDevTenant, runCli, usageError } from './cli.js';
+import { CliError, loadConfigWithDevTenant, runCli, tenantUnreachableError, usageError } from './cli.js';
 
 /**
  * `npm run call -- /api/messages/admin --admin --dpop`: one real call to the running API, end to
@@ -79,7 +79,7 @@ async function main(args: readonly string[]): Promise<void> {
     token = await requestToken(tenantUrl, credentials, 'json', { dpopProof: proof });
   } catch (error) {
     if (error instanceof TenantUnreachableError) {
-      throw new CliError(`no dev tenant answers at ${tenantUrl}: is the API running? start it with npm start`, 1);
+      throw tenantUnreachableError(tenantUrl);
     }
     if (error instanceof TokenRequestError) throw new CliError(error.message, 1);
     throw error;
@@ -91,7 +91,11 @@ async function main(args: readonly string[]): Promise<void> {
   try {
     response = await callApi(url, token.access_token, signer);
   } catch {
-    throw new CliError(`no API answers at ${url.origin}: is it running? start it with npm start`, 1);
+    throw new CliError(
+      `no API answers at ${url.origin}: is it running? start it with npm start ` +
+        '(if it runs with another PORT or API_ORIGIN, give this command the same value, in .env or the environment)',
+      1,
+    );
   }
   process.stdout.write(`${String(response.status)}\n${await response.text()}\n`);
   if (!response.ok) process.exitCode = 1;

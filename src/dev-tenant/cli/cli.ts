@@ -39,6 +39,18 @@ export function loadConfigWithDevTenant(whenAuth0DomainIsSet: string): Config & 
   return { ...config, devTenant };
 }
 
+/**
+ * The tenant did not answer. Most often the API is not running, or it was started with another
+ * DEV_TENANT_PORT than this command read (e.g. set on the `npm start` line only): say both.
+ */
+export function tenantUnreachableError(tenantUrl: string): CliError {
+  return new CliError(
+    `no dev tenant answers at ${tenantUrl}: is the API running? start it with npm start ` +
+      '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)',
+    1,
+  );
+}
+
 /** Runs a command's main, turning CliError into its line on stderr and its exit code. */
 export async function runCli(command: string, main: (args: readonly string[]) => Promise<void>): Promise<void> {
   try {

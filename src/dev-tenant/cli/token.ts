@@ -4,7 +4,7 @@ import { formatDuration } from '../banner.js';
 import { findDevTenantClient } from '../grants/client-credentials.js';
 import { allTenantConfigs } from '../extra-issuers.js';
 import { type ClientCredentials, requestToken, TenantUnreachableError, TokenRequestError } from '../token-request.js';
-import { CliError, loadDevTenantConfig, runCli, usageError } from './cli.js';
+import { CliError, loadDevTenantConfig, runCli, tenantUnreachableError, usageError } from './cli.js';
 
 /**
  * `npm run -s token [-- --admin]`: asks the running dev tenant for an access token.
@@ -91,7 +91,7 @@ async function main(args: readonly string[]): Promise<void> {
     response = await requestToken(tenantUrl, request.credentials, flags.form === true ? 'form' : 'json', { signingAlg: flags.alg });
   } catch (error) {
     if (error instanceof TenantUnreachableError) {
-      throw new CliError(`no dev tenant answers at ${tenantUrl}: is the API running? start it with npm start`, 1);
+      throw tenantUnreachableError(tenantUrl);
     }
     if (error instanceof TokenRequestError) throw new CliError(error.message, 1);
     throw error;
