@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type DpopClientKey, dpopClientKey, makeProof } from '../helpers/dpop.js';
+import { createTokenRequestBinding } from '../../src/dev-tenant/dpop-binding.js';
 import { exchangeCode, postToken, signIn } from '../helpers/sign-in.js';
 import { clientFor, startTestTenant } from '../helpers/tenant.js';
 
@@ -135,5 +136,22 @@ describe('refresh tokens of a DPoP sign-in (authorization_code with a proof)', (
     const answer = await postToken(tt, { client_id: tt.config.spa.clientId, grant_type: 'refresh_token', refresh_token: String(exchanged.body['refresh_token']) });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body['token_type'], 'Bearer');
+  });
+});
+
+describe('the token endpoint replay store when full', () => {
+  it('answers 503 temporarily_unavailable, not a 500, and never forgets a live proof', async () => {
+    const endpoint = new URL('http://localhost:6061/oauth/token');
+    const bind = createTokenRequestBinding(() => endpoint, 1);
+    const key = await dpopClientKey();
+    const proof = () => makeProof(key, { htm: 'POST', htu: endpoint.href });
+    const first = await proof();
+    assert.equal((await bind(first)).ok, true);
+    const full = await bind(await proof());
+    assert.ok(!full.ok, JSON.stringify(full));
+    assert.equal(full.error.status, 503);
+    assert.equal(full.error.body.error, 'temporarily_unavailable');
+    const replay = await bind(first);
+    assert.ok(!replay.ok && replay.error.body.error === 'invalid_dpop_proof', 'the first proof is still remembered');
   });
 });
