@@ -67,11 +67,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     // Node joins repeated headers with ", "; a compact JWS never holds a comma.
     if (typeof proof !== 'string' || proof.includes(',')) throw new MalformedAuthorizationError('A DPoP request takes exactly one DPoP header');
     const at = now();
-    const queryStart = request.url.indexOf('?');
     const verified = await verifyDpopProof(proof, {
       method: request.method,
       origins,
-      path: queryStart === -1 ? request.url : request.url.slice(0, queryStart),
+      path: requestPath(request.url),
       accessToken: token,
       ...(checkNonce !== undefined && { checkNonce }),
       now: at,
@@ -107,6 +106,18 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
 /** The one spelling the fast path takes; every other one (case, spaces) goes the full way. */
 const BEARER_PREFIX = 'Bearer ';
+
+/**
+ * The path of the request target, without query. Origin-form (`/path`) as is; absolute-form
+ * (`https://host/path`, RFC 9112 section 3.2.2), which Fastify routes by its path, gives its path:
+ * its authority is ignored like the Host header, the origin of `htu` comes from API_ORIGIN.
+ */
+function requestPath(url: string): string {
+  const queryStart = url.indexOf('?');
+  const target = queryStart === -1 ? url : url.slice(0, queryStart);
+  if (target.startsWith('/') || !URL.canParse(target)) return target;
+  return new URL(target).pathname;
+}
 
 function schemeNamed(authorization: string | undefined): AuthScheme | undefined {
   const name = authorization?.trimStart().split(/[ \t]/, 1)[0]?.toLowerCase();

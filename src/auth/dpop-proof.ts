@@ -56,7 +56,11 @@ export interface VerifiedProof {
   /** RFC 7638 SHA-256 thumbprint of the proof's key: what `cnf.jkt` must equal. */
   readonly jkt: string;
   readonly jti: string;
-  /** When the proof stops being acceptable by its `iat` (ms since the epoch): the replay entry's lifetime. */
+  /**
+   * How long the replay entry must live (ms since the epoch): until the proof stops being
+   * acceptable by its `iat`, plus PROOF_CLOCK_SKEW_SECONDS, so a process sharing the store whose
+   * clock is up to that much behind still finds the entry while it would take the proof.
+   */
   readonly expiresAt: number;
 }
 
@@ -93,7 +97,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     ? protectedHeader.jwk === undefined ? undefined : await calculateJwkThumbprint(protectedHeader.jwk, 'sha256')
     : await expect.keys.thumbprint(protectedHeader);
   if (jkt === undefined) return refuse('jwk', 'jwk header is missing');
-  return { jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + PROOF_CLOCK_SKEW_SECONDS) * 1000 };
+  return { jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000 };
 }
 
 /** base64url(SHA-256(ASCII(token))), the `ath` of RFC 9449 section 4.2. */

@@ -27,8 +27,8 @@ export class MemoryReplayStore implements ReplayStore {
 
   /**
    * @param maxEntries how many live proofs it holds (DPOP_REPLAY_MAX_ENTRIES, default 200 000: about
-   *   3 000 fresh proofs a second over the 65 s window, some 30 MB). When every slot holds a live
-   *   proof, `remember` rejects with `onFull()` (a 503) rather than forget one that could be replayed.
+   *   2 800 fresh proofs a second over the 70 s an entry lives, some 30 MB). When every slot holds a
+   *   live proof, `remember` rejects with `onFull()` (a 503) rather than forget one that could be replayed.
    */
   constructor(maxEntries: number, onFull: () => Error) {
     this.#maxEntries = maxEntries;

@@ -11,12 +11,17 @@ export function refuseBoundBearer(claims: JWTPayload): void {
   if (claims.cnf !== undefined) throw new DpopBindingError('bound_token_as_bearer', 'a token with a cnf claim was sent as Bearer');
 }
 
-/** Throws DpopBindingError unless the token's `cnf.jkt` is `jkt`, the thumbprint of the proof's key. */
+/** Throws DpopBindingError unless the token's `cnf` is exactly `{jkt}` with `jkt` the thumbprint of the proof's key. */
 export function checkDpopBinding(claims: JWTPayload, jkt: string): void {
   const cnf: unknown = claims.cnf;
   if (cnf === undefined) throw new DpopBindingError('unbound_token_as_dpop', 'DPoP scheme for a token without cnf.jkt');
   if (!isRecord(cnf) || typeof cnf['jkt'] !== 'string') {
     throw new DpopBindingError('confirmation', 'cnf has no string jkt (another confirmation method, or malformed)');
+  }
+  // One cnf names one key (RFC 7800 section 3.1): another member beside jkt (an mTLS x5t#S256...)
+  // is a confirmation this API cannot check, so the DPoP key alone does not open the token.
+  if (Object.keys(cnf).length !== 1) {
+    throw new DpopBindingError('confirmation', 'cnf holds another confirmation beside jkt');
   }
   if (cnf['jkt'] !== jkt) throw new DpopBindingError('thumbprint', 'cnf.jkt is not the thumbprint of the proof key');
 }

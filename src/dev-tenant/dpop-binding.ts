@@ -16,8 +16,15 @@ export type TokenRequestBinding =
 /** Replays tracked by the dev tenant: it serves one developer, so a small bound is plenty. */
 const REPLAY_MAX_ENTRIES = 10_000;
 
-export function createTokenRequestBinding(tokenEndpoint: () => URL): (proof: string | string[] | undefined) => Promise<TokenRequestBinding> {
-  const replays = new MemoryReplayStore(REPLAY_MAX_ENTRIES, () => new Error('too many DPoP proofs at once; try again shortly'));
+/** The replay store is full of live proofs: it cannot tell a replay, so the request waits (never a 500). */
+class ReplaysFullError extends Error {}
+
+/** @param maxEntries proofs remembered at once (default REPLAY_MAX_ENTRIES); when all are live, 503. */
+export function createTokenRequestBinding(
+  tokenEndpoint: () => URL,
+  maxEntries = REPLAY_MAX_ENTRIES,
+): (proof: string | string[] | undefined) => Promise<TokenRequestBinding> {
+  const replays = new MemoryReplayStore(maxEntries, () => new ReplaysFullError());
   const invalid = (description: string): TokenRequestBinding =>
     ({ ok: false, error: { status: 400, body: { error: 'invalid_dpop_proof', error_description: description } } });
 
@@ -36,6 +43,9 @@ export function createTokenRequestBinding(tokenEndpoint: () => URL): (proof: str
       return { ok: true, jkt: verified.jkt };
     } catch (error) {
       if (error instanceof InvalidDpopProofError) return invalid(`Invalid DPoP proof (${error.check}): ${error.reason}`);
+      if (error instanceof ReplaysFullError) {
+        return { ok: false, error: { status: 503, body: { error: 'temporarily_unavailable', error_description: 'Too many DPoP proofs at once; try again shortly' } } };
+      }
       throw error;
     }
   };

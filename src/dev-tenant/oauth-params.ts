@@ -19,7 +19,8 @@ export function parameter(source: unknown, name: string): string | undefined {
 
 /** An OAuth error reply, with the status and body Auth0's /oauth/token uses. */
 export interface OAuthError {
-  readonly status: 400 | 401 | 403;
+  /** 503 only when the tenant cannot check a request now (its DPoP replay store is full). */
+  readonly status: 400 | 401 | 403 | 503;
   readonly body: { readonly error: string; readonly error_description: string };
 }
 

@@ -16,11 +16,16 @@ export interface RefreshGrant {
   readonly authTime: number;
   readonly scope: readonly string[];
   readonly audience: string;
+  /**
+   * Thumbprint of the DPoP key the sign-in was bound to (RFC 9449 section 5: a public client's
+   * refresh tokens are bound to its proof key); undefined for a sign-in without a proof.
+   */
+  readonly jkt?: string | undefined;
 }
 
 export type RefreshRotation =
   | { readonly ok: true; readonly grant: RefreshGrant; readonly refreshToken: string }
-  | { readonly ok: false; readonly reason: 'unknown' | 'reused' | 'wrong_client' };
+  | { readonly ok: false; readonly reason: 'unknown' | 'reused' | 'wrong_client' | 'wrong_key' };
 
 export interface RefreshTokenStoreOptions {
   /** Seconds a family lives from the sign-in, however often it rotates (default 2 592 000 = 30 days, Auth0's). */
@@ -58,11 +63,17 @@ export class RefreshTokenStore {
     return { refreshToken: this.#add(family), family: family.id };
   }
 
-  /** Exchanges a current token for its successor; a retired one revokes its family. */
-  rotate(refreshToken: string, clientId: string, nowSeconds: number): RefreshRotation {
+  /**
+   * Exchanges a current token for its successor; a retired one revokes its family. A token bound
+   * to a DPoP key needs `jkt`, the thumbprint of a valid proof of that key; without it the token
+   * is refused and left as it was (the key holder can still use it).
+   */
+  rotate(refreshToken: string, clientId: string, nowSeconds: number, jkt?: string): RefreshRotation {
     const entry = this.#tokens.get(digest(refreshToken), nowSeconds);
     if (entry === undefined || entry.family.revoked) return { ok: false, reason: 'unknown' };
     if (entry.family.grant.clientId !== clientId) return { ok: false, reason: 'wrong_client' };
+    const boundTo = entry.family.grant.jkt;
+    if (boundTo !== undefined && boundTo !== jkt) return { ok: false, reason: 'wrong_key' };
     if (entry.retired) {
       this.revokeFamily(entry.family.id);
       return { ok: false, reason: 'reused' };

@@ -34,6 +34,9 @@ export function registerErrorHandling(app: FastifyInstance): RouteMissError {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => sendError(error, request, reply));
 
   const routeMissError: RouteMissError = (request) => {
+    // A GET or HEAD the router did not take (a path that only decodes to a known one) is a 404:
+    // a 405 would tell the client its method is not in Allow when it is.
+    if (request.method === 'GET' || request.method === 'HEAD') return new NotFoundError();
     const path = withoutTrailingSlash(decodedPath(request.url));
     return getPaths.has(path) ? new MethodNotAllowedError(['GET', 'HEAD']) : new NotFoundError();
   };

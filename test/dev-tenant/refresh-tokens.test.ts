@@ -62,6 +62,16 @@ describe('refresh tokens', () => {
     rotated(store, refreshToken);
   });
 
+  it('bound to a DPoP key: refused without that key\'s thumbprint, and not used up by the refusal', () => {
+    const store = new RefreshTokenStore();
+    const { refreshToken } = store.issue({ ...GRANT, jkt: 'key-a' }, NOW);
+    assert.deepEqual(store.rotate(refreshToken, GRANT.clientId, NOW), { ok: false, reason: 'wrong_key' });
+    assert.deepEqual(store.rotate(refreshToken, GRANT.clientId, NOW, 'key-b'), { ok: false, reason: 'wrong_key' });
+    const result = store.rotate(refreshToken, GRANT.clientId, NOW, 'key-a');
+    assert.ok(result.ok);
+    assert.deepEqual(store.rotate(result.refreshToken, GRANT.clientId, NOW), { ok: false, reason: 'wrong_key' });
+  });
+
   it('expire with the family lifetime however often they rotate (30 days by default)', () => {
     const store = new RefreshTokenStore({ lifetimeSeconds: 100 });
     const { refreshToken } = store.issue(GRANT, NOW);

@@ -132,7 +132,12 @@ export async function postToken(tt: TestTenant, fields: Readonly<Record<string, 
 }
 
 /** The SDK's code exchange for a sign-in. */
-export function exchangeCode(tt: TestTenant, signedIn: SignedIn, changes: Readonly<Record<string, string | undefined>> = {}): Promise<TokenAnswer> {
+export function exchangeCode(
+  tt: TestTenant,
+  signedIn: SignedIn,
+  changes: Readonly<Record<string, string | undefined>> = {},
+  headers: Record<string, string> = {},
+): Promise<TokenAnswer> {
   return postToken(tt, {
     client_id: tt.config.spa.clientId,
     code_verifier: signedIn.verifier,
@@ -140,5 +145,5 @@ export function exchangeCode(tt: TestTenant, signedIn: SignedIn, changes: Readon
     code: signedIn.code,
     redirect_uri: signedIn.params.redirect_uri,
     ...changes,
-  });
+  }, headers);
 }

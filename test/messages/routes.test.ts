@@ -194,6 +194,16 @@ describe('routing and errors', () => {
     });
   }
 
+  // %2F decodes to a slash, so the path reads as a known one, but the router does not take it:
+  // a GET there is a 404, never a 405 telling the client that GET is not allowed but GET is.
+  for (const method of ['GET', 'HEAD'] as const) {
+    it(`404, not 405, for ${method} on a path that only decodes to a known one (/api/messages/public%2F)`, async () => {
+      const response = await app.inject({ method, url: '/api/messages/public%2F' });
+      assert.equal(response.statusCode, 404);
+      assert.equal(response.headers['allow'], undefined);
+    });
+  }
+
   it('405 for a percent-encoded known path with another method', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/messages/%70ublic/' });
     assertError(response, 405, 'Method Not Allowed');

@@ -198,6 +198,16 @@ const BINDING: Vector[] = [
     status: 401, code: 'ERR_DPOP_BINDING', check: 'confirmation',
   },
   {
+    // RFC 7800 section 3.1: one cnf, one proof-of-possession key. The DPoP key alone must not
+    // open a token that also demands a client certificate this API cannot check.
+    name: 'a token bound by DPoP and by mTLS (cnf jkt of the client key and x5t#S256) with the DPoP scheme',
+    build: async (x) => {
+      const token = await x.tenant.sign({ cnf: { jkt: x.key.jkt, 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } });
+      return { token, proof: await x.proof(token) };
+    },
+    status: 401, code: 'ERR_DPOP_BINDING', check: 'confirmation',
+  },
+  {
     name: 'a token whose cnf is a string',
     build: async (x) => {
       const token = await x.tenant.sign({ cnf: x.key.jkt });

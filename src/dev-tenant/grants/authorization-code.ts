@@ -50,6 +50,8 @@ export const authorizationCodeGrant: Grant = async (body, context) => {
         authTime: grant.authTime,
         scope: grant.scope,
         audience: grant.audience,
+        // A sign-in with a DPoP proof: its refresh tokens are bound to that key (RFC 9449 section 5).
+        jkt: signing.jkt,
       },
       signing.nowSeconds,
     );
