@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { type Config, ConfigError } from './config/config.js';
 import { loadConfig } from './config/env-file.js';
-import { startupSummaryLine } from './config/startup-summary.js';
+import { startupSummaryLine, startupWarnings } from './config/startup-summary.js';
 import { formatDevTenantBanner } from './dev-tenant/banner.js';
 import type { DevTenants } from './dev-tenant/extra-issuers.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
@@ -109,6 +109,7 @@ async function announceStart(config: Config, tenant: DevTenants | null, port: nu
     process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant, dpopMode: config.dpop.mode })}\n${extra}`);
   } else if (config.production) {
     process.stdout.write(`${startupSummaryLine(config, port)}\n`);
+    for (const warning of startupWarnings(config)) process.stderr.write(`${warning}\n`);
   }
 }
 

@@ -114,6 +114,10 @@ describe('npm start and signals', () => {
       assert.equal(summary['workers'], 1);
       assert.equal(summary['dpop'], 'allowed');
       assert.equal(summary['dpopReplayStore'], 'memory');
+      assert.equal(summary['metricsPort'], null);
+      // No API_ORIGIN with DPoP on: one warning line that names the variable.
+      await server.waitFor(({ stderr }) => stderr.includes('API_ORIGIN is not set'));
+      assert.match(server.stderr, /^warning: API_ORIGIN is not set, so DPoP proofs are accepted only for http:\/\/localhost:\d+, /m);
       // PORT=0: the port the OS gave, which answers.
       assert.equal(typeof summary['port'], 'number');
       assert.notEqual(summary['port'], 0);

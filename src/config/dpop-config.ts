@@ -15,6 +15,8 @@ export interface DpopConfig {
   readonly mode: DpopMode;
   /** Origins a proof's `htu` may name (API_ORIGIN); by default http://localhost|127.0.0.1|[::1]:PORT. */
   readonly origins: readonly string[];
+  /** False when `origins` is that loopback default: behind a proxy or a domain, every proof then fails on htu. */
+  readonly originsConfigured: boolean;
   /** HMAC key for server nonces (DPOP_NONCE=required); null: no nonces. */
   readonly nonceSecret: string | null;
   /** Shared replay store (REDIS_URL); null: in memory, this process only. */
@@ -92,6 +94,7 @@ export function dpopConfigFrom(vars: DpopEnv, api: { readonly port: number; read
   return {
     mode,
     origins: vars.API_ORIGIN ?? [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`],
+    originsConfigured: vars.API_ORIGIN !== undefined,
     nonceSecret: vars.DPOP_NONCE === 'required' ? (vars.DPOP_NONCE_SECRET ?? null) : null,
     redisUrl: vars.REDIS_URL ?? null,
     replayMaxEntries: vars.DPOP_REPLAY_MAX_ENTRIES,

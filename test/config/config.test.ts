@@ -28,6 +28,7 @@ describe('parseConfig', () => {
     assert.deepEqual(config.dpop, {
       mode: 'allowed',
       origins: ['http://localhost:6060', 'http://127.0.0.1:6060', 'http://[::1]:6060'],
+      originsConfigured: false,
       nonceSecret: null,
       redisUrl: null,
       replayMaxEntries: 200_000,
@@ -64,7 +65,7 @@ describe('parseConfig', () => {
   const dpopSettings: [Record<string, string>, Partial<ReturnType<typeof parseConfig>['dpop']>][] = [
     [{ DPOP: 'required' }, { mode: 'required' }],
     [{ DPOP: 'Disabled' }, { mode: 'disabled' }],
-    [{ API_ORIGIN: 'https://API.example.com:443/' }, { origins: ['https://api.example.com'] }],
+    [{ API_ORIGIN: 'https://API.example.com:443/' }, { origins: ['https://api.example.com'], originsConfigured: true }],
     [{ API_ORIGIN: 'https://api.example.com, https://api.example.org:8443' }, { origins: ['https://api.example.com', 'https://api.example.org:8443'] }],
     [{ REDIS_URL: 'redis://127.0.0.1:6379' }, { redisUrl: 'redis://127.0.0.1:6379' }],
     [{ DPOP_NONCE: 'required', DPOP_NONCE_SECRET: 's'.repeat(32) }, { nonceSecret: 's'.repeat(32) }],
