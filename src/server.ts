@@ -105,8 +105,14 @@ async function announceStart(config: Config, tenant: DevTenants | null, port: nu
   if (tenant !== null && config.devTenant !== null) {
     const apiUrl = `http://localhost:${port}`;
     const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
-    const extra = extraIssuerLines(tenant.urls).map((line) => `${line}\n`).join('');
-    process.stderr.write(`${formatDevTenantBanner({ apiUrl, tenantUrl: tenant.url, config: config.devTenant, dpopMode: config.dpop.mode })}\n${extra}`);
+    const banner = formatDevTenantBanner({
+      apiUrl,
+      tenantUrl: tenant.url,
+      config: config.devTenant,
+      dpopMode: config.dpop.mode,
+      extraIssuerLines: extraIssuerLines(tenant.urls),
+    });
+    process.stderr.write(`${banner}\n`);
   } else if (config.production) {
     process.stdout.write(`${startupSummaryLine(config, port)}\n`);
     for (const warning of startupWarnings(config)) process.stderr.write(`${warning}\n`);

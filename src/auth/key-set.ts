@@ -85,14 +85,16 @@ export type KeyLookup =
   | { readonly status: 'wrong-algorithm' }
   | { readonly status: 'unavailable'; readonly retryAfterMs: number; readonly cause: unknown };
 
-/** Read-only facts about a key set, for metrics and logs. */
+/** Read-only facts about a key set, for metrics and logs: the one view of its state from outside. */
 export interface KeySetFacts {
-  /** When the keys in use were fetched (ms since the epoch); undefined before the first success. */
+  /** When the keys in use were fetched (ms, on the `now` clock); undefined before the first success. */
   readonly fetchedAt: number | undefined;
   /** Fetches started so far, successful or not. */
   readonly fetchCount: number;
   /** Fetches that failed in a row since the last success. */
   readonly consecutiveFailures: number;
+  /** Finished fetches by outcome, counted since start (read by the metrics at scrape time). */
+  readonly fetchOutcomes: ReadonlyMap<KeySetFetchOutcome, number>;
 }
 
 interface LoadedKeys {
@@ -124,17 +126,12 @@ export class RemoteKeySet {
   }
 
   facts(): KeySetFacts {
-    return { fetchedAt: this.#keys?.fetchedAt, fetchCount: this.#fetchCount, consecutiveFailures: this.#consecutiveFailures };
-  }
-
-  /** Finished fetches by outcome, counted since start (read by the metrics at scrape time). */
-  get fetchOutcomes(): ReadonlyMap<KeySetFetchOutcome, number> {
-    return this.#fetchOutcomes;
-  }
-
-  /** When the keys held now were fetched (ms, on the `now` clock); undefined before the first success. */
-  get keysFetchedAt(): number | undefined {
-    return this.#keys?.fetchedAt;
+    return {
+      fetchedAt: this.#keys?.fetchedAt,
+      fetchCount: this.#fetchCount,
+      consecutiveFailures: this.#consecutiveFailures,
+      fetchOutcomes: this.#fetchOutcomes,
+    };
   }
 
   /** True while usable keys are held (fetched less than `maxStaleMs` ago). */

@@ -15,6 +15,8 @@ export interface DevTenantBannerInput {
   readonly config: DevTenantConfig;
   /** DPOP: the end-to-end DPoP call is shown unless it is `disabled` (default `allowed`). */
   readonly dpopMode?: DpopMode;
+  /** Lines about the extra issuers (DEV_TENANT_EXTRA_ISSUERS), shown inside the banner. */
+  readonly extraIssuerLines?: readonly string[];
 }
 
 /** One DPoP call end to end; `npm run call` makes the key and the proofs, so no crypto is needed in a shell. */
@@ -120,6 +122,7 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
     `  ${commands.fetchToken}`,
     `  ${commands.fetchAdminToken}`,
     'Call the API:',
+    ...(input.dpopMode === 'required' ? ['  (DPOP=required: the Bearer calls below answer 401; the DPoP call is the one that works)'] : []),
     `  ${commands.callPublic}`,
     `  ${commands.callProtected}`,
     `  ${commands.callAdmin}`,
@@ -127,6 +130,7 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
     'Single-page app (.env of the Auth0 Hello World SPAs; React adds REACT_APP_, Vue VITE_):',
     ...spaEnvironment(input).map(([name, value]) => `  ${name}=${value}`),
     `  Log in as: ${users.join(', ')}`,
+    ...(input.extraIssuerLines ?? []),
     rule,
   ].join('\n');
 }

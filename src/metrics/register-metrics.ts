@@ -61,7 +61,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     collect() {
       this.reset();
       for (const [issuer, keySet] of keySets) {
-        for (const [outcome, count] of keySet.fetchOutcomes) this.inc({ issuer, outcome }, count);
+        for (const [outcome, count] of keySet.facts().fetchOutcomes) this.inc({ issuer, outcome }, count);
       }
     },
   });
@@ -75,7 +75,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     collect() {
       this.reset();
       for (const [issuer, keySet] of keySets) {
-        const fetchedAt = keySet.keysFetchedAt;
+        const { fetchedAt } = keySet.facts();
         if (fetchedAt !== undefined) this.set({ issuer }, Math.max(0, now() - fetchedAt) / 1000);
       }
     },

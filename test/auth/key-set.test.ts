@@ -142,9 +142,9 @@ describe('RemoteKeySet', () => {
   it('states its facts for metrics: when the keys were fetched and how many fetches', async () => {
     reset();
     const { keySet, clock } = keySetWithClock();
-    assert.deepEqual(keySet.facts(), { fetchedAt: undefined, fetchCount: 0, consecutiveFailures: 0 });
+    assert.deepEqual(keySet.facts(), { fetchedAt: undefined, fetchCount: 0, consecutiveFailures: 0, fetchOutcomes: new Map() });
     await keySet.lookup('key-a', 'RS256');
-    assert.deepEqual(keySet.facts(), { fetchedAt: clock.now, fetchCount: 1, consecutiveFailures: 0 });
+    assert.deepEqual(keySet.facts(), { fetchedAt: clock.now, fetchCount: 1, consecutiveFailures: 0, fetchOutcomes: new Map([['ok', 1]]) });
   });
 
   it('backs off exponentially up to the maximum delay', async () => {
@@ -296,10 +296,10 @@ describe('RemoteKeySet', () => {
     reset();
     server.behaviour = { kind: 'raw', status: 503, body: 'down' };
     const { keySet, clock } = keySetWithClock({ retryDelayMs: 1_000 });
-    assert.equal(keySet.keysFetchedAt, undefined);
+    assert.equal(keySet.facts().fetchedAt, undefined);
     await keySet.lookup('key-a', 'RS256');
-    assert.deepEqual([...keySet.fetchOutcomes], [['HTTP_STATUS', 1]]);
-    assert.equal(keySet.keysFetchedAt, undefined);
+    assert.deepEqual([...keySet.facts().fetchOutcomes], [['HTTP_STATUS', 1]]);
+    assert.equal(keySet.facts().fetchedAt, undefined);
 
     server.behaviour = { kind: 'json', body: { keys: [keyA] } };
     clock.now += 1_000;
@@ -307,7 +307,7 @@ describe('RemoteKeySet', () => {
     const fetchedAt = clock.now;
     clock.now += 31_000;
     await keySet.lookup('key-b', 'RS256'); // unknown kid: a second successful fetch
-    assert.deepEqual(Object.fromEntries(keySet.fetchOutcomes), { HTTP_STATUS: 1, ok: 2 });
-    assert.equal(keySet.keysFetchedAt, fetchedAt + 31_000);
+    assert.deepEqual(Object.fromEntries(keySet.facts().fetchOutcomes), { HTTP_STATUS: 1, ok: 2 });
+    assert.equal(keySet.facts().fetchedAt, fetchedAt + 31_000);
   });
 });

@@ -66,8 +66,17 @@ describe('the dev tenant banner', () => {
       const input = { apiUrl: API_URL, tenantUrl: 'http://localhost:6061', config };
       const banner = formatDevTenantBanner(dpopMode === undefined ? input : { ...input, dpopMode });
       assert.equal(banner.includes(DPOP_CALL_COMMAND), shown);
+      assert.equal(banner.includes('the Bearer calls below answer 401'), dpopMode === 'required');
     });
   }
+
+  it('names the extra issuers inside the banner, before its closing rule', async (t) => {
+    const config = testTenantConfig(await tempKeysDir(t));
+    const extra = 'Also trusted: http://localhost:6062/ (DEV_TENANT_EXTRA_ISSUERS)  token: npm run -s token -- --issuer 2';
+    const lines = formatDevTenantBanner({ apiUrl: API_URL, tenantUrl: 'http://localhost:6061', config, extraIssuerLines: [extra] }).split('\n');
+    assert.equal(lines.at(-2), extra);
+    assert.match(lines.at(-1) ?? '', /^=+$/);
+  });
 
   it('prints what a Hello World SPA needs, named as the samples name it', async (t) => {
     const config = testTenantConfig(await tempKeysDir(t));

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { freePort } from '../helpers/server-process.js';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PERMISSION } from '../../src/config/config.js';
 import type { DevTenant } from '../../src/dev-tenant/tenant.js';
 import { childEnv, lastLine, type RunResult, runTsScript } from './helpers.js';
-import { clientFor, startTestTenant, tempKeysDir, testTenantConfig, type TestTenant, unusedPort } from '../helpers/tenant.js';
+import { clientFor, startTestTenant, tempKeysDir, testTenantConfig, type TestTenant } from '../helpers/tenant.js';
 
 const SCRIPT = 'src/dev-tenant/cli/token.ts';
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
@@ -77,7 +78,7 @@ describe('npm run token', () => {
   });
 
   it('a tenant that is not running: one clear line, exit 1', async (t) => {
-    const port = await unusedPort();
+    const port = await freePort();
     const result = await runToken(t, port, await tempKeysDir(t), []);
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
@@ -89,7 +90,7 @@ describe('npm run token', () => {
   });
 
   it('AUTH0_DOMAIN set: there is no dev tenant, exit 1', async (t) => {
-    const result = await runToken(t, await unusedPort(), await tempKeysDir(t), [], {
+    const result = await runToken(t, await freePort(), await tempKeysDir(t), [], {
       AUTH0_DOMAIN: 'example.us.auth0.com',
       AUTH0_AUDIENCE: 'https://hello-world.example.com',
     });
@@ -112,7 +113,7 @@ describe('npm run token', () => {
     ];
     for (const [args, message] of cases) {
       it(args.join(' '), async (t) => {
-        const result = await runToken(t, await unusedPort(), await tempKeysDir(t), args);
+        const result = await runToken(t, await freePort(), await tempKeysDir(t), args);
         assert.equal(result.code, 2, result.stderr);
         assert.equal(result.stdout, '');
         assert.match(result.stderr, message);

@@ -1,5 +1,6 @@
 import { DPOP_ALGORITHMS } from '../../src/auth/dpop-proof.js';
 import assert from 'node:assert/strict';
+import { freePort } from '../helpers/server-process.js';
 import { lookup } from 'node:dns/promises';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import {
   type TokenRequestEncoding,
   TokenRequestError,
 } from '../../src/dev-tenant/tenant.js';
-import { clientFor, startTestTenant, type TestTenant, tempKeysDir, testTenantConfig, unusedPort } from '../helpers/tenant.js';
+import { clientFor, startTestTenant, type TestTenant, tempKeysDir, testTenantConfig } from '../helpers/tenant.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -247,7 +248,7 @@ describe('the dev tenant server', () => {
         return true;
       },
     );
-    const downUrl = `http://127.0.0.1:${String(await unusedPort())}`;
+    const downUrl = `http://127.0.0.1:${String(await freePort())}`;
     await assert.rejects(requestToken(downUrl, credentials(config, false)), (error: unknown) => {
       assert.ok(error instanceof TenantUnreachableError);
       assert.ok(error.message.includes(downUrl), error.message);

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -113,15 +112,6 @@ export function clientFor(config: DevTenantConfig, admin: boolean): DevTenantCli
   const client = config.clients.find((candidate) => candidate.permissions.includes(ADMIN_PERMISSION) === admin);
   if (client === undefined) throw new Error(`no ${admin ? 'admin' : 'non-admin'} client in the config`);
   return client;
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((error) => { if (error) reject(error); else resolve(); }));
-  return port;
 }
 
 /** API config that trusts `tenantUrl`, as if AUTH0_DOMAIN pointed at it. */
