@@ -6,8 +6,8 @@ import {
   MalformedAuthorizationError,
   MissingTokenError,
 } from '../errors/http-errors.js';
-import type { PresentedToken } from './authorization-header.js';
-import { type AuthScheme, createChallengeBuilder } from './challenges.js';
+import { type PresentedToken, schemeOf } from './authorization-header.js';
+import { createChallengeBuilder } from './challenges.js';
 import type { DpopNonces } from './dpop-nonce.js';
 import { ProofKeyCache } from './dpop-proof-keys.js';
 import { DPOP_ALGORITHMS, verifyDpopProof } from './dpop-proof.js';
@@ -99,7 +99,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       throw new MissingTokenError();
     },
     challenge(challenge, authorization) {
-      return buildChallenge(challenge, schemeNamed(authorization));
+      return buildChallenge(challenge, schemeOf(authorization));
     },
   };
 }
@@ -119,7 +119,3 @@ function requestPath(url: string): string {
   return new URL(target).pathname;
 }
 
-function schemeNamed(authorization: string | undefined): AuthScheme | undefined {
-  const name = authorization?.trimStart().split(/[ \t]/, 1)[0]?.toLowerCase();
-  return name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
-}

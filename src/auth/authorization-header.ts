@@ -4,6 +4,12 @@ import type { AuthScheme } from './challenges.js';
 // RFC 6750 section 2.1 (and RFC 9449 section 7.1 for DPoP): b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
+/** The scheme an Authorization header names, if it is one this API takes (case-insensitive). */
+export function schemeOf(header: string | undefined): AuthScheme | undefined {
+  const name = header?.trimStart().split(/[ \t]/, 1)[0]?.toLowerCase();
+  return name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
+}
+
 export interface PresentedToken {
   readonly scheme: AuthScheme;
   readonly token: string;
@@ -20,8 +26,7 @@ export interface PresentedToken {
 export function parseAuthorization(header: string | undefined): PresentedToken {
   if (header === undefined) throw new MissingTokenError();
   const parts = header.trim().split(/[ \t]+/);
-  const name = (parts[0] ?? '').toLowerCase();
-  const scheme: AuthScheme | undefined = name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
+  const scheme = schemeOf(header);
   if (scheme === undefined) throw new MissingTokenError();
   const shape = scheme === 'bearer' ? 'Authorization header must be "Bearer <token>"' : 'Authorization header must be "DPoP <token>"';
   if (parts.length === 1) throw new MalformedAuthorizationError(`${shape}: the token is missing`);

@@ -11,6 +11,7 @@ import {
 import { type DpopProofCheck, InvalidDpopProofError } from '../errors/http-errors.js';
 import type { ProofKeyCache } from './dpop-proof-keys.js';
 import { isRecord } from './guards.js';
+import { hasPrivateMembers } from './jwks-keys.js';
 
 /**
  * Checks a DPoP proof (RFC 9449 section 4.3) against the request it came with. jose does the JOSE
@@ -30,7 +31,6 @@ export const PROOF_CLOCK_SKEW_SECONDS = 5;
 export const MAX_JTI_LENGTH = 256;
 
 // Members only a private or symmetric JWK has (RFC 7518 section 6).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const ALGORITHMS: ReadonlySet<string> = new Set(DPOP_ALGORITHMS);
 // jose checks exp and nbf, should a proof carry them, with the same skew; iat is checked below against the window.
 const VERIFY_OPTIONS = { typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS], clockTolerance: PROOF_CLOCK_SKEW_SECONDS };
@@ -122,7 +122,7 @@ function checkHeader(proof: string): void {
   if (typeof header.alg !== 'string' || !ALGORITHMS.has(header.alg)) refuse('algorithm', 'alg is not an allowed asymmetric algorithm');
   const jwk: unknown = header.jwk;
   if (!isRecord(jwk)) refuse('jwk', 'jwk header is missing or not an object');
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) refuse('jwk', 'jwk carries private or symmetric key members');
+  if (hasPrivateMembers(jwk)) refuse('jwk', 'jwk carries private or symmetric key members');
 }
 
 function refusalFromJose(error: unknown): Error {

@@ -1,4 +1,5 @@
 import { type CryptoKey, importJWK } from 'jose';
+import { isRecord } from './guards.js';
 
 /**
  * Which keys of a JWKS the API may verify with, and for which algorithms. Pure (JWK data in, keys
@@ -28,8 +29,9 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 /** jose refuses shorter RSA keys at verification with a TypeError (RFC 7518 section 3.3). */
 const MIN_RSA_MODULUS_BITS = 2048;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** True if `jwk` carries a private or symmetric member: such a key is never used, nor accepted in a DPoP proof. */
+export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
+  return PRIVATE_MEMBERS.some((member) => member in jwk);
 }
 
 /**
@@ -41,7 +43,7 @@ export function algorithmsForJwk(jwk: Record<string, unknown>, allowed: readonly
   if (jwk['use'] !== undefined && jwk['use'] !== 'sig') return [];
   const keyOps = jwk['key_ops'];
   if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) return [];
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) return [];
+  if (hasPrivateMembers(jwk)) return [];
   const candidates = jwk['alg'] === undefined ? allowed : allowed.filter((alg) => alg === jwk['alg']);
   return candidates.filter((alg) => KEY_TYPE[alg] === jwk['kty']);
 }

@@ -1,11 +1,10 @@
+import { isRecord } from '../auth/guards.js';
+
 /**
  * Reading OAuth parameters from a parsed query or body (untrusted), and the error shape Auth0's
  * endpoints answer with.
  */
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * A non-empty string parameter, or undefined for missing, empty or non-string values. A repeated
