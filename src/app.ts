@@ -48,7 +48,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     genReqId: requestIdFor,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    http: { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS },
+    // Repeated Authorization headers are joined with ", " instead of Node's default of keeping the
+    // first: `authorize` then refuses them (400) where a proxy reading the last one would disagree.
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS, joinDuplicateHeaders: true },
     // 431/408/400 from Node's parser answered as {"message"} like every other error.
     clientErrorHandler,
     // Requests already on open connections are served while shutting down, not refused.

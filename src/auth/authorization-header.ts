@@ -10,6 +10,22 @@ export function schemeOf(header: string | undefined): AuthScheme | undefined {
   return name === 'bearer' ? 'bearer' : name === 'dpop' ? 'dpop' : undefined;
 }
 
+/**
+ * True when the request carried more than one `Authorization` header. The server joins repeated
+ * headers with ", " (src/app.ts, `joinDuplicateHeaders`), so a comma is the cheap sign; the raw
+ * header list is counted only then (a single Digest header has commas of its own). A proxy that
+ * reads the last header while the API reads the first would disagree on who is calling.
+ */
+export function hasRepeatedAuthorization(joined: string | undefined, rawHeaders: readonly string[]): boolean {
+  if (joined?.includes(',') !== true) return false;
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index];
+    if (name?.length === 13 && name.toLowerCase() === 'authorization') count += 1;
+  }
+  return count > 1;
+}
+
 export interface PresentedToken {
   readonly scheme: AuthScheme;
   readonly token: string;

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { JWTPayload } from 'jose';
-import { HttpError, InsufficientPermissionError } from '../errors/http-errors.js';
+import { HttpError, InsufficientPermissionError, MalformedAuthorizationError } from '../errors/http-errors.js';
 import type { Authenticator } from './authenticate.js';
-import { parseAuthorization } from './authorization-header.js';
+import { hasRepeatedAuthorization, parseAuthorization } from './authorization-header.js';
 import { hasPermission } from './permissions.js';
 import { refuseBoundBearer } from './token-binding.js';
 
@@ -34,6 +34,10 @@ export function authorize(authenticator: Authenticator, permission?: string): on
   };
 
   async function fullCheck(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // Before any token work. Repeated headers arrive joined, so the fast path never matches them.
+    if (hasRepeatedAuthorization(request.headers.authorization, request.raw.rawHeaders)) {
+      throw new MalformedAuthorizationError('A request takes exactly one Authorization header');
+    }
     const presented = parseAuthorization(request.headers.authorization);
     const claims = await authenticator.claimsFor(presented, request, reply);
     checkClaims(claims, presented.scheme === 'bearer');

@@ -110,7 +110,7 @@ export class MissingTokenError extends HttpError {
 
 /**
  * An Authorization header that cannot hold a token (empty, extra parts, characters a JWT never
- * has), or a DPoP request without exactly one DPoP header.
+ * has), more than one Authorization header, or a DPoP request without exactly one DPoP header.
  */
 export class MalformedAuthorizationError extends HttpError {
   override readonly name = 'MalformedAuthorizationError';
