@@ -168,6 +168,8 @@ function targetsFor(tenantUrl: string, audience: string, sameBytes: CapturedResp
     SHUTDOWN_DRAIN_SECONDS: '0',
     AUTH0_DOMAIN: tenantUrl,
     AUTH0_AUDIENCE: audience,
+    // The bench tenant runs on plain-http loopback, which production refuses unless told.
+    ALLOW_LOOPBACK_ISSUER: 'true',
     HOST: '127.0.0.1',
   };
   const message = (path: PathName): string => MESSAGES[path === 'dpop' ? 'protected' : path];

@@ -126,6 +126,8 @@ describe('the image layout, run as the image runs it', () => {
       PORT: port,
       AUTH0_DOMAIN: tenant.tenant.url,
       AUTH0_AUDIENCE: tenant.config.audience,
+      // The test tenant runs on plain-http loopback, which production refuses unless told.
+      ALLOW_LOOPBACK_ISSUER: 'true',
       SHUTDOWN_DRAIN_SECONDS: '0',
     };
     const cwd = join(imageRoot, 'image', workdir);

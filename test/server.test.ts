@@ -190,6 +190,11 @@ describe('start-up refusals', () => {
     ['NODE_ENV=production without AUTH0_DOMAIN', { NODE_ENV: 'production' }, /AUTH0_DOMAIN is required when NODE_ENV=production/],
     ['an invalid PORT', { PORT: 'http' }, /PORT must be a whole number/],
     ['a domain with a path', { AUTH0_DOMAIN: 'tenant.auth0.com/oauth/token', AUTH0_AUDIENCE: 'https://a' }, /AUTH0_DOMAIN must be a host name without a path/],
+    [
+      'NODE_ENV=production with a plain-http loopback issuer',
+      { NODE_ENV: 'production', AUTH0_DOMAIN: 'http://localhost:7161', AUTH0_AUDIENCE: 'https://a' },
+      /AUTH0_DOMAIN http:\/\/localhost:7161 is not an https issuer.*ALLOW_LOOPBACK_ISSUER=true/,
+    ],
   ];
   for (const [name, env, line] of cases) {
     it(`stops with one clear line for ${name}`, async () => {

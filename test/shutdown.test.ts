@@ -62,6 +62,8 @@ async function productionEnv(workers: number, drainSeconds: number): Promise<Rec
     NODE_ENV: 'production',
     AUTH0_DOMAIN: tenant.tenant.url,
     AUTH0_AUDIENCE: tenant.config.audience,
+    // The test tenant runs on plain-http loopback, which production refuses unless told.
+    ALLOW_LOOPBACK_ISSUER: 'true',
     HOST: '127.0.0.1',
     PORT: String(await freePort()),
     WEB_CONCURRENCY: String(workers),

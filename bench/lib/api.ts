@@ -33,6 +33,8 @@ export async function startProductionApi(tenant: BenchTenant, entry: string, nod
       SHUTDOWN_DRAIN_SECONDS: '0',
       AUTH0_DOMAIN: tenant.tenant.url,
       AUTH0_AUDIENCE: tenant.audience,
+      // The bench tenant runs on plain-http loopback, which production refuses unless told.
+      ALLOW_LOOPBACK_ISSUER: 'true',
       HOST: '127.0.0.1',
       PORT: String(port),
     },

@@ -3,6 +3,7 @@ import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm
 import { ConfigError } from './config-error.js';
 import { type DpopConfig, DpopEnvSchema, dpopConfigFrom } from './dpop-config.js';
 import { isLoopbackHost, integer, nonEmpty, optionalString, originProblem } from './env-rules.js';
+import { allowLoopbackIssuer, checkProductionIssuers } from './production-issuers.js';
 import {
   DEFAULT_AUDIENCE,
   type DevTenantConfig,
@@ -182,6 +183,7 @@ export const EnvSchema = z.object({
   AUTH0_DOMAIN: auth0Domains,
   AUTH0_AUDIENCE: audience,
   AUTH0_SIGNING_ALGS: signingAlgorithms,
+  ALLOW_LOOPBACK_ISSUER: allowLoopbackIssuer,
   TOKEN_CACHE_MAX_ENTRIES: integer(0, 1_000_000, 10_000),
   TOKEN_CACHE_MAX_AGE_SECONDS: integer(0, 86_400, 300),
   // -1: not set, so the default depends on NODE_ENV (below).
@@ -238,6 +240,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     }
     origins = vars.AUTH0_DOMAIN;
     apiAudience = vars.AUTH0_AUDIENCE;
+    if (production) checkProductionIssuers(origins, vars.ALLOW_LOOPBACK_ISSUER);
   } else {
     if (production) {
       throw new ConfigError(

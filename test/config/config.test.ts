@@ -298,6 +298,39 @@ describe('parseConfig', () => {
     assert.equal(parseConfig({ ...REAL, METRICS_PORT: '6061' }).metricsPort, 6061);
   });
 
+  const productionIssuers: [string, Record<string, string>, RegExp | null][] = [
+    ['plain http on localhost', { AUTH0_DOMAIN: 'http://localhost:7161' }, /^Invalid configuration: AUTH0_DOMAIN http:\/\/localhost:7161 is not an https issuer \(plain http on loopback\); NODE_ENV=production trusts only https issuers on a public host \(set ALLOW_LOOPBACK_ISSUER=true only to test a production build against a local dev tenant\)$/],
+    ['plain http on 127.0.0.1', { AUTH0_DOMAIN: 'http://127.0.0.1:6061' }, /AUTH0_DOMAIN http:\/\/127\.0\.0\.1:6061 is not an https issuer/],
+    ['plain http on [::1]', { AUTH0_DOMAIN: 'http://[::1]:6061' }, /AUTH0_DOMAIN http:\/\/\[::1\]:6061 is not an https issuer/],
+    ['plain http on 127.1.2.3', { AUTH0_DOMAIN: 'http://127.1.2.3' }, /AUTH0_DOMAIN http:\/\/127\.1\.2\.3 is not an https issuer/],
+    ['https on localhost', { AUTH0_DOMAIN: 'https://localhost:7161' }, /AUTH0_DOMAIN https:\/\/localhost:7161 is a loopback issuer/],
+    ['a loopback issuer after a real one', { AUTH0_DOMAIN: 'tenant.us.auth0.com,http://localhost:7161' }, /AUTH0_DOMAIN http:\/\/localhost:7161 is not an https issuer/],
+    ['ALLOW_LOOPBACK_ISSUER=false', { AUTH0_DOMAIN: 'http://localhost:7161', ALLOW_LOOPBACK_ISSUER: 'false' }, /ALLOW_LOOPBACK_ISSUER=true/],
+    ['plain http on loopback with ALLOW_LOOPBACK_ISSUER=true', { AUTH0_DOMAIN: 'http://localhost:7161', ALLOW_LOOPBACK_ISSUER: 'true' }, null],
+    ['ALLOW_LOOPBACK_ISSUER=TRUE (any case)', { AUTH0_DOMAIN: 'https://[::1]', ALLOW_LOOPBACK_ISSUER: 'TRUE' }, null],
+    ['an https tenant', { AUTH0_DOMAIN: 'https://tenant.us.auth0.com' }, null],
+  ];
+  for (const [name, vars, problem] of productionIssuers) {
+    it(`NODE_ENV=production, ${name}: ${problem === null ? 'starts' : 'refused with one line naming AUTH0_DOMAIN'}`, () => {
+      const env = { ...REAL, NODE_ENV: 'production', ...vars };
+      if (problem === null) {
+        assert.ok(parseConfig(env).production);
+        return;
+      }
+      assert.throws(() => parseConfig(env), (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('\n'));
+        assert.match(error.message, problem);
+        return true;
+      });
+    });
+  }
+
+  it('outside production a loopback issuer needs no setting, and ALLOW_LOOPBACK_ISSUER must be true or false', () => {
+    assert.doesNotThrow(() => parseConfig({ ...REAL, AUTH0_DOMAIN: 'http://localhost:7161' }));
+    assert.throws(() => parseConfig({ ...REAL, ALLOW_LOOPBACK_ISSUER: 'yes' }), /Invalid configuration: ALLOW_LOOPBACK_ISSUER must be true or false, got "yes"$/);
+  });
+
   it('refuses to run the dev tenant when NODE_ENV=production', () => {
     assert.throws(() => parseConfig({ NODE_ENV: 'production' }), /AUTH0_DOMAIN is required when NODE_ENV=production/);
     assert.throws(() => parseConfig({ NODE_ENV: 'Production' }), /AUTH0_DOMAIN is required/);
