@@ -4,17 +4,46 @@ import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fast
 import type { LogLevel } from '../config/config.js';
 
 // An upstream id (load balancer, gateway) is kept if it is short and plain, so logs can be joined.
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Base64url of `{"`: how the header of every JWT (JWS or JWE) a client holds begins. */
+const JWT_START = 'eyJ';
+
+/**
+ * A JWT-looking run: base64url starting with `eyJ`, then one to four more dot-separated parts
+ * (a JWS has three, a JWE five; a signature may be empty). Only runs with a dot are taken, so a
+ * header alone, which is no credential, stays readable.
+ */
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,4}/g;
+
+/** The client's X-Request-Id if it is 1-64 characters of [A-Za-z0-9._:-] and no token prefix; else a new UUID. */
 export function requestIdFor(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
-  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) && !incoming.includes(JWT_START) ? incoming : randomUUID();
 }
 
 /**
- * pino through Fastify: JSON lines with a request id. Requests are logged as method and path only,
- * so a token pasted in a query string never reaches the log, and no header is ever logged
- * (the redaction is a second guard in case one is added later).
+ * The request target as logged: no query string or fragment, no userinfo, no JWT.
+ * - An absolute-form target (`GET http://user:pass@host/path`, RFC 9112 section 3.2.2) is logged
+ *   as origin and path without its userinfo; one the URL parser refuses is logged as a placeholder.
+ * - Anything in the path that looks like a JWT (a token pasted into the URL) becomes `[redacted-jwt]`.
+ * Origin-form paths without `eyJ`, nearly every request, are returned as they are.
+ */
+export function loggedTarget(url: string): string {
+  const end = url.search(/[?#]/);
+  let target = end === -1 ? url : url.slice(0, end);
+  if (!target.startsWith('/') && target !== '*') {
+    if (!URL.canParse(target)) return '[unparsed absolute-form target]';
+    const parsed = new URL(target);
+    target = `${parsed.origin}${parsed.pathname}`;
+  }
+  return target.includes(JWT_START) ? target.replace(JWT_LIKE, '[redacted-jwt]') : target;
+}
+
+/**
+ * pino through Fastify: JSON lines with a request id. Requests are logged as method and target
+ * (loggedTarget: no query, userinfo or JWT), so a credential in the URL never reaches the log, and
+ * no header is ever logged (the redaction is a second guard in case one is added later).
  */
 export function loggerOptions(level: LogLevel): Exclude<FastifyServerOptions['logger'], boolean | undefined> {
   return {
@@ -22,7 +51,7 @@ export function loggerOptions(level: LogLevel): Exclude<FastifyServerOptions['lo
     redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
     serializers: {
       req(request: FastifyRequest) {
-        return { method: request.method, url: request.url.split('?', 1)[0] ?? '/', remoteAddress: request.ip };
+        return { method: request.method, url: loggedTarget(request.url), remoteAddress: request.ip };
       },
     },
   };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/app.js';
+import { loggedTarget } from '../../src/http/logging.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 let tenant: TestTenant;
@@ -45,4 +46,29 @@ describe('logging', () => {
     assert.equal(kept.headers['x-request-id'], 'lb-1234.abc');
     assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
+});
+
+describe('loggedTarget', () => {
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+  const cases: readonly (readonly [string, string])[] = [
+    ['/api/messages/public', '/api/messages/public'],
+    ['/api/messages/public?access_token=x#f', '/api/messages/public'],
+    ['/a#b?c', '/a'],
+    [`/api/messages/${jwt}`, '/api/messages/[redacted-jwt]'],
+    [`/x/${jwt}/y/${jwt}`, '/x/[redacted-jwt]/y/[redacted-jwt]'],
+    [`/Bearer%20${jwt}`, '/Bearer%20[redacted-jwt]'],
+    ['/eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', '/[redacted-jwt]'],
+    ['/eyJhbGciOiJSUzI1NiJ9', '/eyJhbGciOiJSUzI1NiJ9'],
+    ['/jquery.min.js', '/jquery.min.js'],
+    ['http://user:pass@host.example:8080/path?q', 'http://host.example:8080/path'],
+    ['https://:pass@host.example/p', 'https://host.example/p'],
+    [`http://u:p@h.example/${jwt}`, 'http://h.example/[redacted-jwt]'],
+    ['http://user:pass@host.example:99999/p', '[unparsed absolute-form target]'],
+    ['*', '*'],
+  ];
+  for (const [url, logged] of cases) {
+    it(`${url} is logged as ${logged}`, () => {
+      assert.equal(loggedTarget(url), logged);
+    });
+  }
 });
