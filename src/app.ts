@@ -15,6 +15,7 @@ import { GracefulShutdown } from './http/graceful-shutdown.js';
 import { registerCors } from './http/cors.js';
 import { echoRequestId, loggerOptions, requestIdFor } from './http/logging.js';
 import { registerOpenApi } from './http/openapi.js';
+import { protectedResourceFor, protectedResourceRoutes } from './http/protected-resource.js';
 import { refuseRequestBodies } from './http/request-body.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './http/security-headers.js';
 import { messageRoutes } from './messages/routes.js';
@@ -75,8 +76,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: tokenCache });
   const replayStore = await createReplayStore(config, app);
   app.addHook('onClose', () => replayStore.close());
+  // RFC 9728: built once; its URL goes into every challenge.
+  const protectedResource = protectedResourceFor(config);
   const authenticator = createAuthenticator({
     verifier,
+    resourceMetadataUrl: protectedResource.metadataUrl,
     dpop: config.dpop,
     replayStore,
     nonces: config.dpop.nonceSecret === null ? null : new DpopNonces(config.dpop.nonceSecret),
@@ -109,6 +113,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const shutdown = options.shutdown ?? new GracefulShutdown({ drainMs: 0 });
   shutdown.attach(app);
   await app.register(healthRoutes, { issuers, isShuttingDown: () => shutdown.draining });
+  await app.register(protectedResourceRoutes, { metadata: protectedResource });
   await app.register(messageRoutes, { prefix: '/api/messages', authenticator });
   return app;
 }

@@ -37,6 +37,8 @@ export interface Authenticator {
 export interface AuthenticatorOptions {
   readonly verifier: TokenVerifier;
   readonly dpop: DpopConfig;
+  /** RFC 9728 metadata URL, named by `resource_metadata` in every challenge (src/http/protected-resource.ts). */
+  readonly resourceMetadataUrl: string;
   readonly replayStore: ReplayStore;
   /** Present when server nonces are on (DPOP_NONCE=required). */
   readonly nonces: DpopNonces | null;
@@ -58,7 +60,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const dpopAllowed = dpop.mode !== 'disabled';
   const origins: ReadonlySet<string> = new Set(dpop.origins);
   const checkNonce = nonces === null ? undefined : (nonce: unknown) => { nonces.check(nonce); };
-  const buildChallenge = createChallengeBuilder(dpop.mode, DPOP_ALGORITHMS);
+  const buildChallenge = createChallengeBuilder(dpop.mode, DPOP_ALGORITHMS, options.resourceMetadataUrl);
   const keys = new ProofKeyCache();
 
   async function authenticateDpop(request: FastifyRequest, reply: FastifyReply, token: string): Promise<AccessTokenClaims> {

@@ -9,13 +9,20 @@ export type AuthScheme = 'bearer' | 'dpop';
  * 7.1): a `Bearer` challenge only when Bearer is taken (not in `required` mode), a `DPoP`
  * challenge with `algs` only when DPoP is taken (not in `disabled` mode). The error parameters go
  * on the challenge of the scheme they concern; the other scheme's challenge is offered bare, so a
- * client learns it may switch. Values are built once per distinct refusal and reused.
+ * client learns it may switch. Each challenge ends with `resource_metadata` (RFC 9728 section 5.1),
+ * the URL of the API's metadata, so a client can discover where to get a token. Values are built
+ * once per distinct refusal and reused.
  */
-export function createChallengeBuilder(mode: DpopMode, algorithms: readonly string[]): (challenge: AuthChallenge, used: AuthScheme | undefined) => string {
+export function createChallengeBuilder(
+  mode: DpopMode,
+  algorithms: readonly string[],
+  resourceMetadataUrl: string,
+): (challenge: AuthChallenge, used: AuthScheme | undefined) => string {
   const built = new Map<string, string>();
   const bearer = mode !== 'required';
   const dpop = mode !== 'disabled';
   const algs = `algs="${algorithms.join(' ')}"`;
+  const metadata = `resource_metadata="${resourceMetadataUrl}"`;
 
   function build(challenge: AuthChallenge, used: AuthScheme | undefined): string {
     const target = challenge.scheme ?? used;
@@ -24,8 +31,8 @@ export function createChallengeBuilder(mode: DpopMode, algorithms: readonly stri
       ...(challenge.scope === undefined ? [] : [`scope="${challenge.scope}"`]),
     ];
     const parts: string[] = [];
-    if (bearer) parts.push([`Bearer realm="${REALM}"`, ...(target === 'bearer' ? params : [])].join(', '));
-    if (dpop) parts.push([`DPoP realm="${REALM}"`, ...(target === 'dpop' ? params : []), algs].join(', '));
+    if (bearer) parts.push([`Bearer realm="${REALM}"`, ...(target === 'bearer' ? params : []), metadata].join(', '));
+    if (dpop) parts.push([`DPoP realm="${REALM}"`, ...(target === 'dpop' ? params : []), algs, metadata].join(', '));
     return parts.join(', ');
   }
 

@@ -48,6 +48,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'messages', description: 'The three messages' },
         { name: 'health', description: 'Liveness and readiness probes' },
+        { name: 'discovery', description: 'Where to get a token for this API (RFC 9728)' },
       ],
       components: { securitySchemes: SECURITY_SCHEMES, responses: componentResponses() },
     },

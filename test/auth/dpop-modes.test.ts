@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DPOP_CHALLENGE } from '../helpers/dpop.js';
-import { type DpopHarness, PROTECTED, startDpopHarness } from '../helpers/dpop-harness.js';
+import { dpopChallenge, resourceMetadata } from '../helpers/dpop.js';
+import { API_ORIGIN, type DpopHarness, PROTECTED, startDpopHarness } from '../helpers/dpop-harness.js';
+
+const DPOP_CHALLENGE = dpopChallenge(API_ORIGIN);
+const METADATA = resourceMetadata(API_ORIGIN);
 
 /** The three DPOP modes and server nonces, through the real app, tenant and tokens. */
 const bearer = (h: DpopHarness, token: string) =>
@@ -23,18 +26,18 @@ describe('DPOP=allowed (default)', () => {
   it('no credentials: both challenges, bare', async () => {
     const response = await h.app.inject({ method: 'GET', url: PROTECTED });
     assert.equal(response.statusCode, 401);
-    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${DPOP_CHALLENGE}`);
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${METADATA}, ${DPOP_CHALLENGE}`);
   });
   it('a bound token as Bearer: invalid_token on the Bearer challenge, DPoP offered', async () => {
     const response = await bearer(h, h.userToken);
     assert.equal(response.statusCode, 401);
-    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${DPOP_CHALLENGE}`);
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${METADATA}, ${DPOP_CHALLENGE}`);
   });
   it('a bad token with DPoP: invalid_token on the DPoP challenge', async () => {
     const token = await h.tenant.sign({ cnf: { jkt: h.key.jkt }, exp: Math.floor(Date.now() / 1000) - 60 });
     const response = await h.dpop(token, await h.proof(token));
     assert.equal(response.statusCode, 401);
-    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", DPoP realm="api", error="invalid_token", ${DPOP_CHALLENGE.slice(18)}`);
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${METADATA}, DPoP realm="api", error="invalid_token", ${DPOP_CHALLENGE.slice(18)}`);
   });
 });
 
@@ -67,12 +70,12 @@ describe('DPOP=disabled', () => {
   it('the DPoP scheme, even with a valid proof: 401 with only the Bearer challenge', async () => {
     const response = await h.dpop(h.userToken, await h.proof(h.userToken));
     assert.equal(response.statusCode, 401);
-    assert.equal(response.headers['www-authenticate'], 'Bearer realm="api"');
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${METADATA}`);
   });
   it('a bound token is still never accepted as Bearer', async () => {
     const response = await bearer(h, h.userToken);
     assert.equal(response.statusCode, 401);
-    assert.equal(response.headers['www-authenticate'], 'Bearer realm="api", error="invalid_token"');
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${METADATA}`);
   });
   it('an unbound token as Bearer: 200', async () => {
     assert.equal((await bearer(h, await h.tenant.token('user'))).statusCode, 200);

@@ -27,6 +27,7 @@ describe('the replay store across processes whose clocks differ', () => {
     const authenticator = createAuthenticator({
       verifier,
       dpop: { ...config.dpop, origins: [API_ORIGIN] },
+      resourceMetadataUrl: `${API_ORIGIN}/.well-known/oauth-protected-resource`,
       replayStore: store,
       nonces: null,
       now: () => Date.now() + offsetMs,

@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { accessTokenHash } from '../../src/auth/dpop-proof.js';
 
-/** The DPoP challenge the API offers beside Bearer (mode allowed) or alone (mode required). */
-export const DPOP_CHALLENGE = 'DPoP realm="api", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519"';
+/** RFC 9728's `resource_metadata` challenge parameter of the API at `origin` (apiConfigFor's PORT is 6060). */
+export const resourceMetadata = (origin = 'http://localhost:6060'): string =>
+  `resource_metadata="${origin}/.well-known/oauth-protected-resource"`;
+
+/** The DPoP challenge the API at `origin` offers beside Bearer (mode allowed) or alone (mode required). */
+export const dpopChallenge = (origin?: string): string =>
+  `DPoP realm="api", algs="ES256 ES384 ES512 PS256 PS384 PS512 RS256 RS384 RS512 EdDSA Ed25519", ${resourceMetadata(origin)}`;
+
+/** The DPoP challenge of an API built with apiConfigFor. */
+export const DPOP_CHALLENGE = dpopChallenge();
 
 /** A client's DPoP key pair, as auth0-spa-js makes one (ES256, non-extractable private key). */
 export interface DpopClientKey {

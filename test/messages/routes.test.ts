@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { MESSAGES } from '../../src/messages/messages.js';
-import { DPOP_CHALLENGE } from '../helpers/dpop.js';
+import { DPOP_CHALLENGE, resourceMetadata } from '../helpers/dpop.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 let tenant: TestTenant;
@@ -64,20 +64,20 @@ describe('GET /api/messages/protected', () => {
   it('401 Requires authentication without an Authorization header', async () => {
     const response = await get('/api/messages/protected');
     assertError(response, 401, 'Requires authentication');
-    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${DPOP_CHALLENGE}`);
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${resourceMetadata()}, ${DPOP_CHALLENGE}`);
   });
 
   it('401 Requires authentication for another scheme', async () => {
     const response = await get('/api/messages/protected', { authorization: 'Basic dXNlcjpwYXNz' });
     assertError(response, 401, 'Requires authentication');
-    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${DPOP_CHALLENGE}`);
+    assert.equal(response.headers['www-authenticate'], `Bearer realm="api", ${resourceMetadata()}, ${DPOP_CHALLENGE}`);
   });
 
   for (const header of ['Bearer', 'Bearer ', 'Bearer a.b.c extra', 'Bearer {"alg":"none"}']) {
     it(`400 for the malformed header ${JSON.stringify(header)}`, async () => {
       const response = await get('/api/messages/protected', { authorization: header });
       assertError(response, 400, /^Authorization header must be "Bearer <token>"/);
-      assert.match(String(response.headers['www-authenticate']), /^Bearer realm="api", error="invalid_request", DPoP realm="api", algs="[^"]+"$/);
+      assert.match(String(response.headers['www-authenticate']), /^Bearer realm="api", error="invalid_request", resource_metadata="[^"]+", DPoP realm="api", algs="[^"]+", resource_metadata="[^"]+"$/);
     });
   }
 
@@ -107,7 +107,7 @@ describe('GET /api/messages/protected', () => {
     it(`401 Bad credentials for ${name}`, async () => {
       const response = await get('/api/messages/protected', bearer(await makeToken()));
       assertError(response, 401, 'Bad credentials');
-      assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${DPOP_CHALLENGE}`);
+      assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="invalid_token", ${resourceMetadata()}, ${DPOP_CHALLENGE}`);
     });
   }
 
@@ -135,7 +135,7 @@ describe('GET /api/messages/admin', () => {
     assertError(response, 403, 'Permission denied');
     assert.equal(
       response.headers['www-authenticate'],
-      `Bearer realm="api", error="insufficient_scope", scope="read:admin-messages", ${DPOP_CHALLENGE}`,
+      `Bearer realm="api", error="insufficient_scope", scope="read:admin-messages", ${resourceMetadata()}, ${DPOP_CHALLENGE}`,
     );
   });
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK } from 'jose';
 import { accessTokenHash } from '../../src/auth/dpop-proof.js';
 import type { HttpErrorCode } from '../../src/errors/http-errors.js';
-import { DPOP_CHALLENGE, dpopClientKey, makeProof } from '../helpers/dpop.js';
+import { dpopChallenge, dpopClientKey, makeProof, resourceMetadata } from '../helpers/dpop.js';
 import { ADMIN, API_ORIGIN, type DpopHarness, PROTECTED, startDpopHarness } from '../helpers/dpop-harness.js';
 import { assertRefused, b64, rsaSign } from './helpers.js';
 
@@ -328,7 +328,7 @@ for (const [group, vectors] of Object.entries(GROUPS)) {
         assert.match(challenge, /^Bearer realm="api"/);
         assert.ok(challenge.includes('DPoP realm="api"'), challenge);
         if (vector.code === 'ERR_INVALID_DPOP_PROOF') {
-          assert.equal(challenge, `Bearer realm="api", DPoP realm="api", error="invalid_dpop_proof", ${DPOP_CHALLENGE.slice('DPoP realm="api", '.length)}`);
+          assert.equal(challenge, `Bearer realm="api", ${resourceMetadata(API_ORIGIN)}, DPoP realm="api", error="invalid_dpop_proof", ${dpopChallenge(API_ORIGIN).slice('DPoP realm="api", '.length)}`);
         }
         if (vector.status === 400) assert.match(challenge, /error="invalid_request"/);
         if (vector.code !== undefined) assert.deepEqual(h.refusalSince(mark), { code: vector.code, check: vector.check });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PERMISSION } from '../../src/config/config.js';
-import { DPOP_CHALLENGE } from '../helpers/dpop.js';
+import { DPOP_CHALLENGE, resourceMetadata } from '../helpers/dpop.js';
 import { type Harness, assertRefused, assertStillServing, b64, bearer, signJson, signSegments, startHarness } from './helpers.js';
 
 /**
@@ -77,7 +77,7 @@ describe('permission-claim confusion on /api/messages/admin', () => {
       if (vector.expectedStatus === 200) assert.equal(response.statusCode, 200, response.body);
       else assertRefused(response, vector.expectedStatus, vector.name);
       if (vector.expectedStatus === 403) {
-        assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="insufficient_scope", scope="${P}", ${DPOP_CHALLENGE}`);
+        assert.equal(response.headers['www-authenticate'], `Bearer realm="api", error="insufficient_scope", scope="${P}", ${resourceMetadata()}, ${DPOP_CHALLENGE}`);
       }
       await assertStillServing(h);
     });
