@@ -21,10 +21,10 @@ const closesConnection = { Connection: { description: '`close`: the connection i
 
 export const ERROR_RESPONSES = {
   400: errorResponse(
-    'Malformed Authorization header (no token, extra parts, characters no token has), a request body (these routes take none), or malformed HTTP',
+    'Malformed Authorization header (no token, extra parts, characters no token has), more than one Authorization header, a request body (these routes take none), or malformed HTTP',
     {
       'WWW-Authenticate': {
-        description: `For a malformed Authorization or DPoP header: \`Bearer realm="${REALM}", error="invalid_request"\` (or the same on the \`DPoP\` challenge), plus the other scheme's bare challenge`,
+        description: `For a malformed Authorization or DPoP header: \`Bearer realm="${REALM}", error="invalid_request"\` (or the same on the \`DPoP\` challenge), plus the other scheme's bare challenge; each ends with \`resource_metadata\` as on 401`,
       },
       ...closesConnection,
     },
@@ -35,14 +35,15 @@ export const ERROR_RESPONSES = {
       'WWW-Authenticate': {
         description:
           `One challenge per scheme the DPOP mode takes: \`Bearer realm="${REALM}"\` and \`DPoP realm="${REALM}", algs="..."\`; ` +
-          'the one concerned carries `error="invalid_token"`, `error="invalid_dpop_proof"` or `error="use_dpop_nonce"` (RFC 6750 section 3, RFC 9449 section 7.1)',
+          'the one concerned carries `error="invalid_token"`, `error="invalid_dpop_proof"` or `error="use_dpop_nonce"` (RFC 6750 section 3, RFC 9449 section 7.1); ' +
+          'each ends with `resource_metadata="<API origin>/.well-known/oauth-protected-resource"` (RFC 9728 section 5.1)',
       },
       'DPoP-Nonce': { description: 'With `error="use_dpop_nonce"`: the nonce the next proof must carry' },
     },
   ),
   403: errorResponse('A valid token without the permission the route needs (`Permission denied`)', {
     'WWW-Authenticate': {
-      description: `\`Bearer realm="${REALM}", error="insufficient_scope", scope="<permission>"\` (on the \`DPoP\` challenge for a DPoP request)`,
+      description: `\`Bearer realm="${REALM}", error="insufficient_scope", scope="<permission>", resource_metadata="..."\` (on the \`DPoP\` challenge for a DPoP request)`,
     },
   }),
   404: errorResponse('No such route (`Not Found`)'),
