@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type JWTPayload, SignJWT } from 'jose';
-import { loadOrCreateSigningKeys } from '../src/dev-tenant/signing-keys.js';
+import { loadOrCreateSigningKeys } from '../src/dev-tenant/index.js';
 import { int, mb, table } from './lib/format.js';
 import { installCleanup, sampleMemory } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';

@@ -1,13 +1,12 @@
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
 import { buildApp } from './app.js';
-import { type Config, ConfigError } from './config/config.js';
-import { loadConfig } from './config/env-file.js';
+import { ConfigError } from './config/config.js';
 import { startupSummaryLine, startupWarnings } from './config/startup-summary.js';
-import { formatDevTenantBanner } from './dev-tenant/banner.js';
-import type { DevTenants } from './dev-tenant/extra-issuers.js';
+import { type DevTenants, extraIssuerLines, formatDevTenantBanner, startDevTenants } from './dev-tenant/index.js';
 import { GracefulShutdown } from './http/graceful-shutdown.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
+import { type ServerConfig as Config, loadConfig } from './server-config.js';
 
 /**
  * Process entry: config, then (without AUTH0_DOMAIN) the dev tenant, then the API, in one process
@@ -56,8 +55,6 @@ function onShutdownSignal(config: Config, shutdown: () => Promise<void>): void {
 
 async function startDevTenantOrExit(config: Config): Promise<DevTenants | null> {
   if (config.devTenant === null) return null;
-  // Loaded only in dev tenant mode: a production start does not pay for it.
-  const { startDevTenants } = await import('./dev-tenant/extra-issuers.js');
   try {
     return await startDevTenants(config.devTenant);
   } catch (error) {
@@ -101,10 +98,9 @@ async function startMetricsOrExit(
 }
 
 /** Once the API listens on `port` (the real one, also with PORT=0): the dev tenant banner, or in production one summary line. */
-async function announceStart(config: Config, tenant: DevTenants | null, port: number): Promise<void> {
+function announceStart(config: Config, tenant: DevTenants | null, port: number): void {
   if (tenant !== null && config.devTenant !== null) {
     const apiUrl = `http://localhost:${port}`;
-    const { extraIssuerLines } = await import('./dev-tenant/extra-issuers.js');
     const banner = formatDevTenantBanner({
       apiUrl,
       tenantUrl: tenant.url,
@@ -143,7 +139,7 @@ async function runSingleProcess(config: Config): Promise<void> {
   const tenant = await startDevTenantOrExit(config);
   const metrics = await startMetricsOrExit(config, 'process');
   const api = await serveApi(config, metrics?.registry);
-  await announceStart(config, tenant, api.port);
+  announceStart(config, tenant, api.port);
   onShutdownSignal(config, async () => {
     await api.stop();
     await metrics?.server.close();
@@ -164,7 +160,7 @@ async function runPrimary(config: Config): Promise<void> {
   };
   cluster.on('listening', (_worker, address) => {
     listening += 1;
-    if (listening === config.workers) void announceStart(config, tenant, address.port);
+    if (listening === config.workers) announceStart(config, tenant, address.port);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseConfig } from '../src/config/config.js';
+import { parseConfig } from '../src/server-config.js';
 import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
 import { MESSAGES } from '../src/messages/messages.js';
 import { startJwksServer } from './helpers/jwks-server.js';

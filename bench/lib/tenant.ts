@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/config.js';
-import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
-import { type DevTenant, requestToken, startDevTenant } from '../../src/dev-tenant/tenant.js';
+import { type DevTenant, type DevTenantConfig, requestToken, startDevTenant } from '../../src/dev-tenant/index.js';
+import { parseConfig } from '../../src/server-config.js';
 import { type BenchDpopKey, benchDpopKey, makeProofs } from './dpop-proofs.js';
 import { onExit } from './processes.js';
 

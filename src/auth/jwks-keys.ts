@@ -1,4 +1,5 @@
 import { type CryptoKey, importJWK } from 'jose';
+import type { SigningAlgorithm } from '../config/api-contract.js';
 import { isRecord } from './guards.js';
 
 /**
@@ -6,13 +7,7 @@ import { isRecord } from './guards.js';
  * out, no I/O) so every rule is tested with JWK data alone; a DPoP proof's `jwk` needs the same rules.
  */
 
-/** The algorithms Auth0 signs access tokens with that this API can check. HS256 is left out on purpose. */
-export const SUPPORTED_SIGNING_ALGORITHMS = ['RS256', 'PS256'] as const;
-export type SigningAlgorithm = (typeof SUPPORTED_SIGNING_ALGORITHMS)[number];
-
-export function isSigningAlgorithm(value: unknown): value is SigningAlgorithm {
-  return typeof value === 'string' && (SUPPORTED_SIGNING_ALGORITHMS as readonly string[]).includes(value);
-}
+export { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from '../config/api-contract.js';
 
 /** The key type each algorithm needs: a key of another type is never used for it. */
 const KEY_TYPE: Readonly<Record<SigningAlgorithm, string>> = { RS256: 'RSA', PS256: 'RSA' };

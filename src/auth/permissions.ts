@@ -1,7 +1,6 @@
 import type { JWTPayload } from 'jose';
 
-/** The permission the admin endpoint requires (Auth0 RBAC). */
-export const ADMIN_PERMISSION = 'read:admin-messages';
+export { ADMIN_PERMISSION } from '../config/api-contract.js';
 
 /**
  * True only when the `permissions` claim (Auth0 RBAC) is an array of strings that contains

@@ -1,20 +1,12 @@
 import { z } from 'zod';
-import { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from '../auth/jwks-keys.js';
+import { DEFAULT_AUDIENCE, SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm } from './api-contract.js';
 import { ConfigError } from './config-error.js';
 import { type DpopConfig, DpopEnvSchema, dpopConfigFrom } from './dpop-config.js';
 import { isLoopbackHost, integer, nonEmpty, optionalString, originProblem } from './env-rules.js';
 import { allowLoopbackIssuer, checkProductionIssuers } from './production-issuers.js';
-import {
-  DEFAULT_AUDIENCE,
-  type DevTenantConfig,
-  DevTenantEnvSchema,
-  devTenantConfigFrom,
-  devTenantOrigins,
-} from '../dev-tenant/config.js';
 
-export { ADMIN_PERMISSION } from '../auth/permissions.js';
+export { ADMIN_PERMISSION, DEFAULT_AUDIENCE } from './api-contract.js';
 export { ConfigError } from './config-error.js';
-export { DEFAULT_AUDIENCE } from '../dev-tenant/config.js';
 
 /**
  * Everything the process can be configured with, validated once at start.
@@ -52,7 +44,33 @@ export interface TokenCacheConfig {
   readonly maxAgeSeconds: number;
 }
 
-export interface Config {
+/**
+ * The issuer the process runs itself when AUTH0_DOMAIN is unset: the dev tenant. Configuration knows
+ * it only through this shape, so it imports nothing above it; `src/server-config.ts` plugs the dev
+ * tenant's settings in.
+ */
+export interface EmbeddedIssuer<Settings, Vars = unknown> {
+  /** Its own variables; checked even with AUTH0_DOMAIN set, so a typo in one is never silent. */
+  readonly schema: z.ZodType<Vars>;
+  /**
+   * Its settings, from its parsed variables and the API's, and its issuers' origins (without trailing
+   * slash), which the API then trusts. Throws a one-line ConfigError on conflicts.
+   */
+  build(vars: Vars, api: EmbeddedIssuerApiSettings): { readonly settings: Settings; readonly origins: readonly string[] };
+}
+
+/** What the embedded issuer takes from the API's own variables. */
+export interface EmbeddedIssuerApiSettings {
+  readonly port: number;
+  /** CLIENT_ORIGIN_URL: the SPA's origin, the default for its allowed URLs. */
+  readonly clientOriginUrl: string;
+  readonly audience: string;
+  /** AUTH0_SIGNING_ALGS: what the tenant may be asked to sign with. */
+  readonly signingAlgorithms: readonly SigningAlgorithm[];
+}
+
+/** `Embedded`: the embedded issuer's settings type (the dev tenant's, once `src/server-config.ts` composes them). */
+export interface Config<Embedded = unknown> {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
@@ -72,7 +90,7 @@ export interface Config {
   readonly shutdownDrainSeconds: number;
   readonly dpop: DpopConfig;
   /** Set when no AUTH0_DOMAIN is configured: the API then trusts the embedded dev tenant. */
-  readonly devTenant: DevTenantConfig | null;
+  readonly devTenant: Embedded | null;
 }
 
 // An Auth0 client ID is 32 letters and digits; people paste it where the API identifier belongs.
@@ -214,23 +232,24 @@ export function authConfigFor(
 
 /**
  * Validates the environment. Throws a ConfigError whose message is one line such as
- * `AUTH0_DOMAIN must be a host name without a path, got path "/oauth/token"`.
+ * `AUTH0_DOMAIN must be a host name without a path, got path "/oauth/token"`. Without AUTH0_DOMAIN
+ * the API trusts `embedded` (the dev tenant); with neither, the start is refused.
  */
-export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
-  // Both sets are checked even with AUTH0_DOMAIN set, so a typo in a DEV_TENANT_ variable is never silent.
+export function parseConfig<Embedded = never, Vars = unknown>(env: Env, embedded?: EmbeddedIssuer<Embedded, Vars>): Config<Embedded> {
+  // Every set is checked even with AUTH0_DOMAIN set, so a typo in a DEV_TENANT_ variable is never silent.
   const result = EnvSchema.safeParse(env);
-  const devResult = DevTenantEnvSchema.safeParse(env);
+  const embeddedResult = embedded?.schema.safeParse(env);
   const dpopResult = DpopEnvSchema.safeParse(env);
-  if (!result.success || !devResult.success || !dpopResult.success) {
-    const issues = [...(result.error?.issues ?? []), ...(devResult.error?.issues ?? []), ...(dpopResult.error?.issues ?? [])];
+  if (!result.success || embeddedResult?.success === false || !dpopResult.success) {
+    const issues = [...(result.error?.issues ?? []), ...(embeddedResult?.error?.issues ?? []), ...(dpopResult.error?.issues ?? [])];
     const problems = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const vars = result.data;
   const production = vars.NODE_ENV?.toLowerCase() === 'production';
 
-  let devTenant: DevTenantConfig | null = null;
-  let origins: string[];
+  let devTenant: Embedded | null = null;
+  let origins: readonly string[];
   let apiAudience: string;
   if (vars.AUTH0_DOMAIN !== undefined) {
     if (vars.AUTH0_AUDIENCE === undefined) {
@@ -247,13 +266,18 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
         'Invalid configuration: AUTH0_DOMAIN is required when NODE_ENV=production (the embedded dev tenant is for local use only)',
       );
     }
+    if (embedded === undefined || embeddedResult === undefined) {
+      throw new ConfigError('Invalid configuration: AUTH0_DOMAIN is required (no embedded dev tenant here)');
+    }
     apiAudience = vars.AUTH0_AUDIENCE ?? DEFAULT_AUDIENCE;
-    devTenant = devTenantConfigFrom(
-      devResult.data,
-      { port: vars.PORT, clientOriginUrl: vars.CLIENT_ORIGIN_URL, audience: apiAudience, signingAlgorithms: vars.AUTH0_SIGNING_ALGS },
-      cwd,
-    );
-    origins = devTenantOrigins(devTenant);
+    const built = embedded.build(embeddedResult.data, {
+      port: vars.PORT,
+      clientOriginUrl: vars.CLIENT_ORIGIN_URL,
+      audience: apiAudience,
+      signingAlgorithms: vars.AUTH0_SIGNING_ALGS,
+    });
+    devTenant = built.settings;
+    origins = built.origins;
     const devPorts = origins.map((origin) => Number(new URL(origin).port));
     if (vars.METRICS_PORT !== null && devPorts.includes(vars.METRICS_PORT)) {
       throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from the dev tenant's ports (${devPorts.join(', ')})`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { type Config, ConfigError, parseConfig } from './config.js';
+import { ConfigError } from './config-error.js';
 
 const ASSIGNMENT = /^\s*(?:export\s+)?[\w.-]+\s*=(.*)$/;
 const QUOTES = new Set(['"', "'", '`']);
@@ -54,11 +54,11 @@ function warnOnStderr(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** The process's configuration: `.env` from `cwd`, then `process.env` on top. `warn` gets one line per malformed .env line. */
-export function loadConfig(
+/** The process's environment: `.env` from `cwd`, then `process.env` on top. `warn` gets one line per malformed .env line. */
+export function readEnv(
   cwd: string = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
   warn: (line: string) => void = warnOnStderr,
-): Config {
-  return parseConfig({ ...readEnvFile(resolve(cwd, '.env'), warn), ...env }, cwd);
+): Record<string, string | undefined> {
+  return { ...readEnvFile(resolve(cwd, '.env'), warn), ...env };
 }

@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { SigningAlgorithm } from '../auth/jwks-keys.js';
-import { ADMIN_PERMISSION } from '../auth/permissions.js';
+import { ADMIN_PERMISSION, type SigningAlgorithm } from '../config/api-contract.js';
+import type { EmbeddedIssuer, EmbeddedIssuerApiSettings } from '../config/config.js';
 import { ConfigError } from '../config/config-error.js';
 import { absoluteUrlProblem, integer, list, nonEmpty, originProblem } from '../config/env-rules.js';
 
 /**
  * The embedded dev tenant's configuration: its variables (all `DEV_TENANT_*`), their defaults
- * and the config they build. `src/config/config.ts` calls this only when AUTH0_DOMAIN is unset.
+ * and the config they build. `devTenantSettings` plugs them into the API's configuration
+ * (`src/config/config.ts`), which builds them only when AUTH0_DOMAIN is unset.
  */
-
-/** Default audience of the dev tenant: the identifier the Auth0 guides use. */
-export const DEFAULT_AUDIENCE = 'https://hello-world.example.com';
 
 /** A machine-to-machine client (client-credentials grant). */
 export interface DevTenantClient {
@@ -90,14 +88,7 @@ export const DevTenantEnvSchema = z.object({
 export type DevTenantEnv = z.infer<typeof DevTenantEnvSchema>;
 
 /** What the dev tenant takes from the API's own variables. */
-export interface ApiSettings {
-  readonly port: number;
-  /** CLIENT_ORIGIN_URL: the SPA's origin, the default for its allowed URLs. */
-  readonly clientOriginUrl: string;
-  readonly audience: string;
-  /** AUTH0_SIGNING_ALGS: what the tenant may be asked to sign with. */
-  readonly signingAlgorithms: readonly SigningAlgorithm[];
-}
+export type ApiSettings = EmbeddedIssuerApiSettings;
 
 /** The tenant's own origin, then one per extra issuer, on the ports right after DEV_TENANT_PORT. */
 export function devTenantOrigins(config: Pick<DevTenantConfig, 'host' | 'port' | 'extraIssuers'>): string[] {
@@ -167,5 +158,16 @@ export function devTenantConfigFrom(vars: DevTenantEnv, api: ApiSettings, cwd: s
     sessionLifetimeSeconds: vars.DEV_TENANT_SESSION_LIFETIME_SECONDS,
     extraIssuers: vars.DEV_TENANT_EXTRA_ISSUERS,
     signingAlgorithms: api.signingAlgorithms,
+  };
+}
+
+/** The dev tenant as the API's embedded issuer: its variables, and its settings and origins from them (keys folder relative to `cwd`). */
+export function devTenantSettings(cwd: string): EmbeddedIssuer<DevTenantConfig, DevTenantEnv> {
+  return {
+    schema: DevTenantEnvSchema,
+    build(vars, api) {
+      const settings = devTenantConfigFrom(vars, api, cwd);
+      return { settings, origins: devTenantOrigins(settings) };
+    },
   };
 }

@@ -51,8 +51,3 @@ export async function startDevTenants(config: DevTenantConfig): Promise<DevTenan
     },
   };
 }
-
-/** One banner line per extra issuer, with the command that gets a token from it. */
-export function extraIssuerLines(urls: readonly string[]): string[] {
-  return urls.slice(1).map((url, i) => `Also trusted: ${url}/ (DEV_TENANT_EXTRA_ISSUERS)  token: npm run -s token -- --issuer ${i + 2}`);
-}

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { SigningAlgorithm } from '../../src/auth/jwks-keys.js';
-import { DEFAULT_AUDIENCE, parseConfig } from '../../src/config/config.js';
+import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
+import { parseConfig } from '../../src/server-config.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { type SigningAlg, signJson } from '../security/helpers.js';
 

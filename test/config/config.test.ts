@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_AUDIENCE, parseConfig } from '../../src/config/config.js';
+import { ConfigError, DEFAULT_AUDIENCE } from '../../src/config/config.js';
+import { parseConfig } from '../../src/server-config.js';
 
 const REAL = { AUTH0_DOMAIN: 'tenant.us.auth0.com', AUTH0_AUDIENCE: 'https://hello-world.example.com' };
 const issuersOf = (env: Record<string, string>) => parseConfig(env).auth.issuers.map(({ issuer }) => issuer);

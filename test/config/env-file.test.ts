@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config.js';
-import { loadConfig, malformedEnvLines, readEnvFile } from '../../src/config/env-file.js';
+import { malformedEnvLines, readEnvFile } from '../../src/config/env-file.js';
+import { loadConfig } from '../../src/server-config.js';
 
 let dir: string;
 before(async () => { dir = await mkdtemp(join(tmpdir(), 'hello-api-env-')); });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { MESSAGES } from '../../src/messages/messages.js';
 import { type ServerProcess, freePort, startServerProcess } from '../helpers/server-process.js';
 import { tempKeysDir } from '../helpers/tenant.js';
-import { childEnv, type RunResult, runTsScript } from './helpers.js';
+import { assertNoTenantAnswers, childEnv, type RunResult, runTsScript } from './helpers.js';
 
 const SCRIPT = 'src/dev-tenant/cli/call.ts';
 const BANNER_END = /Call the API:[\s\S]*={78}/;
@@ -94,12 +94,6 @@ describe('npm run call with nothing running', () => {
     const tenantPort = await freePort();
     const env = { PORT: String(await freePort()), DEV_TENANT_PORT: String(tenantPort), DEV_TENANT_KEYS_DIR: await tempKeysDir(t) };
     const result = await runTsScript(SCRIPT, ['/api/messages/public'], { env: childEnv(env), cwd: await tempKeysDir(t) });
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, '');
-    assert.equal(
-      result.stderr,
-      `call: no dev tenant answers at http://localhost:${String(tenantPort)}: is the API running? start it with npm start ` +
-        '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)\n',
-    );
+    assertNoTenantAnswers(result, 'call', tenantPort);
   });
 });

@@ -4,7 +4,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { ADMIN_PERMISSION } from '../../src/config/config.js';
 import type { DevTenant } from '../../src/dev-tenant/tenant.js';
-import { childEnv, lastLine, type RunResult, runTsScript } from './helpers.js';
+import { assertNoTenantAnswers, childEnv, lastLine, type RunResult, runTsScript } from './helpers.js';
 import { clientFor, startTestTenant, tempKeysDir, testTenantConfig, type TestTenant } from '../helpers/tenant.js';
 
 const SCRIPT = 'src/dev-tenant/cli/token.ts';
@@ -80,13 +80,7 @@ describe('npm run token', () => {
   it('a tenant that is not running: one clear line, exit 1', async (t) => {
     const port = await freePort();
     const result = await runToken(t, port, await tempKeysDir(t), []);
-    assert.equal(result.code, 1);
-    assert.equal(result.stdout, '');
-    assert.equal(
-      result.stderr,
-      `token: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start ` +
-        '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)\n',
-    );
+    assertNoTenantAnswers(result, 'token', port);
   });
 
   it('AUTH0_DOMAIN set: there is no dev tenant, exit 1', async (t) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/server-config.js';
 import { allTenantConfigs, extraTenantConfig } from '../../src/dev-tenant/extra-issuers.js';
 import { requestToken } from '../../src/dev-tenant/tenant.js';
 import { MESSAGES } from '../../src/messages/messages.js';

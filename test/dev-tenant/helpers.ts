@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,4 +62,15 @@ export function runTsScript(
 /** The last non-empty line: where the token CLI puts the token. */
 export function lastLine(text: string): string {
   return text.trimEnd().split('\n').at(-1) ?? '';
+}
+
+/** What `command` (token, call) must do when no dev tenant answers on `port`: one line naming the fix, nothing on stdout, exit 1. */
+export function assertNoTenantAnswers(result: RunResult, command: string, port: number): void {
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.equal(
+    result.stderr,
+    `${command}: no dev tenant answers at http://localhost:${String(port)}: is the API running? start it with npm start ` +
+      '(if it runs with another DEV_TENANT_PORT, give this command the same value, in .env or the environment)\n',
+  );
 }

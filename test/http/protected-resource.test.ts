@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/server-config.js';
 import { PROTECTED_RESOURCE_PATH, protectedResourceFor } from '../../src/http/protected-resource.js';
 import { API_ORIGIN, type DpopHarness, PROTECTED, startDpopHarness } from '../helpers/dpop-harness.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';

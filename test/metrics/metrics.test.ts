@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { Registry } from 'prom-client';
 import { buildApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/server-config.js';
 import type { DevTenantConfig } from '../../src/dev-tenant/config.js';
 import { loadOrCreateSigningKeys } from '../../src/dev-tenant/signing-keys.js';
 import { requestToken } from '../../src/dev-tenant/tenant.js';

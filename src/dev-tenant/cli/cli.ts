@@ -1,7 +1,7 @@
-import type { Config } from '../../config/config.js';
+import { type Config, parseConfig } from '../../config/config.js';
 import { ConfigError } from '../../config/config-error.js';
-import type { DevTenantConfig } from '../config.js';
-import { loadConfig } from '../../config/env-file.js';
+import { readEnv } from '../../config/env-file.js';
+import { type DevTenantConfig, devTenantSettings } from '../config.js';
 
 /**
  * What the dev tenant's command-line tools share: a failure the user can act on is one line on
@@ -26,10 +26,11 @@ export function loadDevTenantConfig(whenAuth0DomainIsSet: string): DevTenantConf
 }
 
 /** The whole config (API and dev tenant) from `.env` and the environment; CliError when there is no dev tenant. */
-export function loadConfigWithDevTenant(whenAuth0DomainIsSet: string): Config & { readonly devTenant: DevTenantConfig } {
-  let config: Config;
+export function loadConfigWithDevTenant(whenAuth0DomainIsSet: string): Config<DevTenantConfig> & { readonly devTenant: DevTenantConfig } {
+  let config: Config<DevTenantConfig>;
   try {
-    config = loadConfig();
+    // The same composition as the API's (src/server-config.ts): .env and the environment, the dev tenant plugged in.
+    config = parseConfig(readEnv(), devTenantSettings(process.cwd()));
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 1);
     throw error;
