@@ -21,6 +21,8 @@ export interface TokenRoutesOptions {
   readonly refreshTokens: RefreshTokenStore;
   /** Seconds since the epoch. */
   readonly now: () => number;
+  /** DPoP proofs remembered at once (dpop-binding.ts's default when undefined). */
+  readonly dpopReplayMaxEntries?: number | undefined;
 }
 
 const GRANTS: ReadonlyMap<string, Grant> = new Map([
@@ -31,8 +33,8 @@ const GRANTS: ReadonlyMap<string, Grant> = new Map([
 
 /** POST /oauth/token, JSON or form body, client credentials in the body or HTTP Basic: picks the grant module by `grant_type`. */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
-  const { config, issuer, keys, codes, refreshTokens, now } = options;
-  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()));
+  const { config, issuer, keys, codes, refreshTokens, now, dpopReplayMaxEntries } = options;
+  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()), dpopReplayMaxEntries);
   app.post(TOKEN_PATH, {
     // Set before the body is parsed so error replies (bad JSON) are not cacheable either.
     onRequest: (_request, reply, done) => {
