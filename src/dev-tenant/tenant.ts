@@ -83,8 +83,14 @@ async function buildTenantApp(
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
 
   // Auth0 accepts form-encoded token requests too (what `curl -d a=b` and the SPA SDK send).
+  // A repeated field becomes an array, as in a query string, so it reads as missing, not as its last value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+    const fields = new Map<string, string | string[]>();
+    for (const [name, value] of new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))) {
+      const seen = fields.get(name);
+      fields.set(name, seen === undefined ? value : [seen, value].flat());
+    }
+    done(null, Object.fromEntries(fields));
   });
 
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
