@@ -1,9 +1,10 @@
 import type { DevTenantConfig } from './config.js';
 import { parameter, scopeList } from './oauth-params.js';
+import { requestedAudience } from './resource-indicator.js';
 import { isCodeChallenge, PKCE_METHOD } from './pkce.js';
 
 /**
- * Checks of `GET /authorize` (pure): what the SPA SDK sends, validated in the order that keeps
+ * Checks of `GET /authorize` (pure): what the SPA SDK and nextjs-auth0 send, validated in the order that keeps
  * redirects safe. Until `client_id` and `redirect_uri` are known good, an error is a page on the
  * tenant (never a redirect: no open redirect); after that it goes back to the callback as
  * RFC 6749 §4.1.2.1 says.
@@ -26,6 +27,8 @@ export interface AuthorizationRequest {
   readonly audience: string;
   readonly codeChallenge: string;
   readonly prompt: 'login' | 'none' | undefined;
+  /** OIDC `max_age`, seconds: a session signed in longer ago than this must sign in again. */
+  readonly maxAge: number | undefined;
   readonly screenHint: 'signup' | undefined;
 }
 
@@ -55,24 +58,37 @@ export function callbackOrigin(redirectUri: string): string {
   return new URL(redirectUri).origin;
 }
 
+/** The browser clients that sign users in: the SPA, and the regular web app (query responses only). */
+function browserClient(clientId: string, config: Pick<DevTenantConfig, 'spa' | 'web'>): { callbackUrls: readonly string[]; variable: string; webOrigins: readonly string[] } | undefined {
+  if (clientId === config.spa.clientId) return { callbackUrls: config.spa.callbackUrls, variable: 'DEV_TENANT_SPA_CALLBACK_URLS', webOrigins: config.spa.webOrigins };
+  if (clientId === config.web.clientId) return { callbackUrls: config.web.callbackUrls, variable: 'DEV_TENANT_WEB_CALLBACK_URLS', webOrigins: [] };
+  return undefined;
+}
+
+/** `max_age`: whole seconds, 0 or more (OIDC Core §3.1.2.1). */
+function maxAgeOf(query: unknown): { ok: true; value: number | undefined } | { ok: false } {
+  const value = parameter(query, 'max_age');
+  if (value === undefined) return { ok: true, value: undefined };
+  return /^\d{1,10}$/.test(value) ? { ok: true, value: Number(value) } : { ok: false };
+}
+
 export function checkAuthorizationRequest(
   query: unknown,
-  config: Pick<DevTenantConfig, 'spa' | 'audience'>,
+  config: Pick<DevTenantConfig, 'spa' | 'web' | 'audience' | 'resourceAliases'>,
 ): AuthorizationCheck {
   const page = (message: string): AuthorizationCheck => ({ ok: false, kind: 'page', message });
   const clientId = parameter(query, 'client_id');
   if (clientId === undefined) return page('Missing required parameter: client_id');
-  if (clientId !== config.spa.clientId) return page(`Unknown client: ${clientId}`);
+  const client = browserClient(clientId, config);
+  if (client === undefined) return page(`Unknown client: ${clientId}`);
   const redirectUri = parameter(query, 'redirect_uri');
   if (redirectUri === undefined) return page('Missing required parameter: redirect_uri');
-  if (!config.spa.callbackUrls.includes(redirectUri)) {
-    return page(
-      `Callback URL mismatch. ${redirectUri} is not in the list of Allowed Callback URLs (DEV_TENANT_SPA_CALLBACK_URLS).`,
-    );
+  if (!client.callbackUrls.includes(redirectUri)) {
+    return page(`Callback URL mismatch. ${redirectUri} is not in the list of Allowed Callback URLs (${client.variable}).`);
   }
   const mode = parameter(query, 'response_mode') ?? 'query';
   if (mode !== 'query' && mode !== 'web_message') return page(`Unsupported response_mode: ${mode}`);
-  if (mode === 'web_message' && !config.spa.webOrigins.includes(callbackOrigin(redirectUri))) {
+  if (mode === 'web_message' && !client.webOrigins.includes(callbackOrigin(redirectUri))) {
     return page(
       `The origin ${callbackOrigin(redirectUri)} is not in the list of Allowed Web Origins (DEV_TENANT_SPA_WEB_ORIGINS).`,
     );
@@ -98,11 +114,16 @@ export function checkAuthorizationRequest(
     return fail('invalid_request', `code_challenge_method must be ${PKCE_METHOD}, got ${method ?? 'none'}`);
   }
   if (!isCodeChallenge(codeChallenge)) return fail('invalid_request', 'code_challenge must be base64url of a SHA-256 digest');
+  // `audience` or RFC 8707 `resource`; naming two different APIs is a 400 page, as at /oauth/token.
+  const requested = requestedAudience(query, config);
+  if (!requested.ok) return page(requested.description);
   // Without an audience Auth0 uses the tenant's Default Audience; the dev tenant's is its one API.
-  const audience = parameter(query, 'audience') ?? config.audience;
+  const audience = requested.audience ?? config.audience;
   if (audience !== config.audience) return fail('access_denied', `Service not found: ${audience}`);
   const prompt = parameter(query, 'prompt');
   if (prompt !== undefined && !PROMPTS.has(prompt)) return fail('invalid_request', `Unsupported prompt: ${prompt}`);
+  const maxAge = maxAgeOf(query);
+  if (!maxAge.ok) return fail('invalid_request', 'max_age must be a whole number of seconds');
 
   const supported: readonly string[] = SUPPORTED_SCOPES;
   return {
@@ -117,6 +138,7 @@ export function checkAuthorizationRequest(
       audience,
       codeChallenge,
       prompt: prompt === 'login' || prompt === 'none' ? prompt : undefined,
+      maxAge: maxAge.value,
       screenHint: parameter(query, 'screen_hint') === 'signup' ? 'signup' : undefined,
     },
   };

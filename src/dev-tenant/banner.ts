@@ -90,6 +90,21 @@ export function spaEnvironment({ apiUrl, tenantUrl, config }: DevTenantBannerInp
   ];
 }
 
+/**
+ * The `.env.local` of Auth0's Next.js Hello World (nextjs-auth0): the regular web app client. The
+ * app's own cookie secret (AUTH0_SECRET) is the user's to make; the app runs on CLIENT_ORIGIN_URL.
+ */
+export function webAppEnvironment({ apiUrl, tenantUrl, config }: DevTenantBannerInput): [name: string, value: string][] {
+  return [
+    ['AUTH0_BASE_URL', config.web.logoutUrls[0] ?? ''],
+    ['AUTH0_ISSUER_BASE_URL', tenantUrl],
+    ['AUTH0_CLIENT_ID', config.web.clientId],
+    ['AUTH0_CLIENT_SECRET', config.web.clientSecret],
+    ['AUTH0_AUDIENCE', config.audience],
+    ['API_SERVER_URL', apiUrl],
+  ];
+}
+
 /** `86400` → `24 h`; durations that are not whole hours stay in seconds. */
 export function formatDuration(seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600} h` : `${seconds} s`;
@@ -130,6 +145,8 @@ export function formatDevTenantBanner(input: DevTenantBannerInput): string {
     'Single-page app (.env of the Auth0 Hello World SPAs; React adds REACT_APP_, Vue VITE_):',
     ...spaEnvironment(input).map(([name, value]) => `  ${name}=${value}`),
     `  Log in as: ${users.join(', ')}`,
+    "Regular web app (.env.local of Auth0's Next.js Hello World, plus AUTH0_SECRET: the output of openssl rand -hex 32):",
+    ...webAppEnvironment(input).map(([name, value]) => `  ${name}=${value}`),
     ...(input.extraIssuerLines ?? []),
     rule,
   ].join('\n');

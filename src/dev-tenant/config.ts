@@ -32,6 +32,19 @@ export interface DevTenantSpaClient {
   readonly webOrigins: readonly string[];
 }
 
+/**
+ * The registered regular web application (Auth0's Next.js sample): a confidential client that
+ * authenticates at /oauth/token with its secret (client_secret_basic or client_secret_post).
+ */
+export interface DevTenantWebClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** "Allowed Callback URLs", matched exactly. */
+  readonly callbackUrls: readonly string[];
+  /** "Allowed Logout URLs": where /v2/logout may send the browser back. */
+  readonly logoutUrls: readonly string[];
+}
+
 /** A user of the login page. */
 export interface DevTenantUser {
   /** `auth0|` + 24 hex digits derived from the email, stable across restarts. */
@@ -53,6 +66,12 @@ export interface DevTenantConfig {
   readonly tokenLifetimeSeconds: number;
   readonly clients: readonly DevTenantClient[];
   readonly spa: DevTenantSpaClient;
+  readonly web: DevTenantWebClient;
+  /**
+   * RFC 8707 `resource` values that name the API besides `audience`: its loopback origins, the
+   * `resource` of its RFC 9728 metadata when API_ORIGIN is unset. Tokens still carry `audience`.
+   */
+  readonly resourceAliases: readonly string[];
   readonly users: readonly DevTenantUser[];
   /** How long a login on the tenant lasts, seconds (default 259200 = 3 days, Auth0's inactivity default). */
   readonly sessionLifetimeSeconds: number;
@@ -81,6 +100,9 @@ export const DevTenantEnvSchema = z.object({
     const result = originProblem(value);
     return 'origin' in result ? { value: result.origin } : result;
   }),
+  DEV_TENANT_WEB_CLIENT_ID: nonEmpty('hello-world-web'),
+  DEV_TENANT_WEB_CLIENT_SECRET: nonEmpty('hello-world-web-secret'),
+  DEV_TENANT_WEB_CALLBACK_URLS: list(absoluteUrlProblem),
   DEV_TENANT_USERS: list(email),
   DEV_TENANT_ADMIN_USERS: list(email),
   DEV_TENANT_SESSION_LIFETIME_SECONDS: integer(60, 2_592_000, 259_200),
@@ -122,6 +144,9 @@ export function devTenantConfigFrom(vars: DevTenantEnv, api: ApiSettings, cwd: s
   if ([vars.DEV_TENANT_CLIENT_ID, vars.DEV_TENANT_ADMIN_CLIENT_ID].includes(vars.DEV_TENANT_SPA_CLIENT_ID)) {
     refuse('DEV_TENANT_SPA_CLIENT_ID must differ from the machine-to-machine client IDs');
   }
+  if ([vars.DEV_TENANT_CLIENT_ID, vars.DEV_TENANT_ADMIN_CLIENT_ID, vars.DEV_TENANT_SPA_CLIENT_ID].includes(vars.DEV_TENANT_WEB_CLIENT_ID)) {
+    refuse('DEV_TENANT_WEB_CLIENT_ID must differ from the other client IDs');
+  }
   const plainUsers = vars.DEV_TENANT_USERS ?? ['user@example.com'];
   const adminUsers = vars.DEV_TENANT_ADMIN_USERS ?? ['admin@example.com'];
   if (plainUsers.length + adminUsers.length === 0) refuse('DEV_TENANT_USERS and DEV_TENANT_ADMIN_USERS are both empty');
@@ -151,6 +176,14 @@ export function devTenantConfigFrom(vars: DevTenantEnv, api: ApiSettings, cwd: s
       logoutUrls: vars.DEV_TENANT_SPA_LOGOUT_URLS ?? [api.clientOriginUrl],
       webOrigins: vars.DEV_TENANT_SPA_WEB_ORIGINS ?? [api.clientOriginUrl],
     },
+    web: {
+      clientId: vars.DEV_TENANT_WEB_CLIENT_ID,
+      clientSecret: vars.DEV_TENANT_WEB_CLIENT_SECRET,
+      // nextjs-auth0's callback route; the sample runs on CLIENT_ORIGIN_URL's default port, 4040.
+      callbackUrls: [`${api.clientOriginUrl}/api/auth/callback`, ...(vars.DEV_TENANT_WEB_CALLBACK_URLS ?? [])],
+      logoutUrls: [api.clientOriginUrl],
+    },
+    resourceAliases: ['localhost', '127.0.0.1', '[::1]'].map((host) => `http://${host}:${String(api.port)}`),
     users: [
       ...plainUsers.map((address) => userFor(address, [])),
       ...adminUsers.map((address) => userFor(address, [ADMIN_PERMISSION])),

@@ -23,6 +23,10 @@ export interface RefreshGrant {
   readonly jkt?: string | undefined;
 }
 
+export type RefreshCheck =
+  | { readonly ok: true; readonly grant: RefreshGrant }
+  | { readonly ok: false; readonly reason: 'unknown' | 'reused' | 'wrong_client' | 'wrong_key' };
+
 export type RefreshRotation =
   | { readonly ok: true; readonly grant: RefreshGrant; readonly refreshToken: string }
   | { readonly ok: false; readonly reason: 'unknown' | 'reused' | 'wrong_client' | 'wrong_key' };
@@ -36,7 +40,8 @@ export interface RefreshTokenStoreOptions {
 
 interface Family {
   readonly id: string;
-  readonly grant: RefreshGrant;
+  /** `grant.jkt` once the family is bound: at the sign-in, or at its first refresh with a proof. */
+  grant: RefreshGrant;
   readonly expiresAt: number;
   revoked: boolean;
 }
@@ -64,21 +69,26 @@ export class RefreshTokenStore {
   }
 
   /**
-   * Exchanges a current token for its successor; a retired one revokes its family. A token bound
-   * to a DPoP key needs `jkt`, the thumbprint of a valid proof of that key; without it the token
-   * is refused and left as it was (the key holder can still use it).
+   * The checks of `rotate` without rotating: what a refresh would answer. A retired token revokes
+   * its family here too. A token bound to a DPoP key needs `jkt`, the thumbprint of a valid proof
+   * of that key; without it the token is refused and left as it was (the key holder can still use it).
    */
-  rotate(refreshToken: string, clientId: string, nowSeconds: number, jkt?: string): RefreshRotation {
-    const entry = this.#tokens.get(digest(refreshToken), nowSeconds);
-    if (entry === undefined || entry.family.revoked) return { ok: false, reason: 'unknown' };
-    if (entry.family.grant.clientId !== clientId) return { ok: false, reason: 'wrong_client' };
-    const boundTo = entry.family.grant.jkt;
-    if (boundTo !== undefined && boundTo !== jkt) return { ok: false, reason: 'wrong_key' };
-    if (entry.retired) {
-      this.revokeFamily(entry.family.id);
-      return { ok: false, reason: 'reused' };
-    }
+  check(refreshToken: string, clientId: string, nowSeconds: number, jkt?: string): RefreshCheck {
+    const checked = this.#check(refreshToken, clientId, nowSeconds, jkt);
+    return checked.ok ? { ok: true, grant: checked.entry.family.grant } : checked;
+  }
+
+  /**
+   * Exchanges a current token for its successor after the checks of `check`. `bindTo` (the
+   * thumbprint of the request's proof, for a public client) binds an unbound family from now on
+   * (RFC 9449 section 5): the successor and every later token then need a proof of that key.
+   */
+  rotate(refreshToken: string, clientId: string, nowSeconds: number, jkt?: string, bindTo?: string): RefreshRotation {
+    const checked = this.#check(refreshToken, clientId, nowSeconds, jkt);
+    if (!checked.ok) return checked;
+    const { entry } = checked;
     entry.retired = true;
+    if (entry.family.grant.jkt === undefined && bindTo !== undefined) entry.family.grant = { ...entry.family.grant, jkt: bindTo };
     return { ok: true, grant: entry.family.grant, refreshToken: this.#add(entry.family) };
   }
 
@@ -97,6 +107,24 @@ export class RefreshTokenStore {
       entry.family.revoked = true;
       return true;
     });
+  }
+
+  #check(
+    refreshToken: string,
+    clientId: string,
+    nowSeconds: number,
+    jkt: string | undefined,
+  ): { readonly ok: true; readonly entry: TokenEntry } | Extract<RefreshCheck, { ok: false }> {
+    const entry = this.#tokens.get(digest(refreshToken), nowSeconds);
+    if (entry === undefined || entry.family.revoked) return { ok: false, reason: 'unknown' };
+    if (entry.family.grant.clientId !== clientId) return { ok: false, reason: 'wrong_client' };
+    const boundTo = entry.family.grant.jkt;
+    if (boundTo !== undefined && boundTo !== jkt) return { ok: false, reason: 'wrong_key' };
+    if (entry.retired) {
+      this.revokeFamily(entry.family.id);
+      return { ok: false, reason: 'reused' };
+    }
+    return { ok: true, entry };
   }
 
   #add(family: Family): string {

@@ -22,8 +22,8 @@ export type { ClientCredentials, TokenRequestEncoding, TokenResponse } from './t
 /**
  * The embedded dev tenant: a loopback-only stand-in for an Auth0 tenant. It publishes a JWKS and
  * OpenID configuration, issues RS256 tokens to machine clients (client credentials) and to users
- * of a single-page app (authorization code with PKCE, refresh tokens, silent authentication), so
- * the API and Auth0's Hello World SPAs run with real tokens and no Auth0 account.
+ * of a single-page app and a regular web app (authorization code with PKCE, refresh tokens, silent
+ * authentication), so the API and Auth0's Hello World clients run with real tokens and no Auth0 account.
  */
 
 export interface DevTenant {
@@ -37,6 +37,8 @@ export interface DevTenant {
 export interface DevTenantOptions {
   /** Seconds since the epoch; tests pass a clock they control. Default: the system clock. */
   readonly now?: () => number;
+  /** DPoP proofs /oauth/token remembers at once (default 10 000); tests use a small store to fill. */
+  readonly dpopReplayMaxEntries?: number;
 }
 
 /** Token and login requests are a few hundred bytes; anything big is a mistake. */
@@ -66,7 +68,12 @@ function hostName(header: string | undefined): string | undefined {
  * throws. Route plugins, one concern each, live in routes/; protocol checks they call are pure
  * modules beside this file.
  */
-async function buildTenantApp(config: DevTenantConfig, issuer: () => string, now: () => number): Promise<FastifyInstance> {
+async function buildTenantApp(
+  config: DevTenantConfig,
+  issuer: () => string,
+  now: () => number,
+  dpopReplayMaxEntries: number | undefined,
+): Promise<FastifyInstance> {
   const keys = await loadTenantSigningKeys(config.keysDir, retiredKeyGraceSeconds(config.tokenLifetimeSeconds), config.signingAlgorithms);
   const codes = new AuthorizationCodeStore();
   const refreshTokens = new RefreshTokenStore();
@@ -76,8 +83,14 @@ async function buildTenantApp(config: DevTenantConfig, issuer: () => string, now
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
 
   // Auth0 accepts form-encoded token requests too (what `curl -d a=b` and the SPA SDK send).
+  // A repeated field becomes an array, as in a query string, so it reads as missing, not as its last value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+    const fields = new Map<string, string | string[]>();
+    for (const [name, value] of new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))) {
+      const seen = fields.get(name);
+      fields.set(name, seen === undefined ? value : [seen, value].flat());
+    }
+    done(null, Object.fromEntries(fields));
   });
 
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
@@ -112,7 +125,7 @@ async function buildTenantApp(config: DevTenantConfig, issuer: () => string, now
   // What a browser app calls with fetch: CORS for the allowed web origins, in its own scope.
   await app.register(async (browserScope) => {
     await registerTenantCors(browserScope, config.spa.webOrigins);
-    await browserScope.register(tokenRoutes, { config, issuer, keys, codes, refreshTokens, now });
+    await browserScope.register(tokenRoutes, { config, issuer, keys, codes, refreshTokens, now, dpopReplayMaxEntries });
     await browserScope.register(userinfoRoutes, { config, issuer, keys });
   });
   return app;
@@ -134,7 +147,7 @@ export async function startDevTenant(config: DevTenantConfig, options: DevTenant
   }
   let url = '';
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  const app = await buildTenantApp(config, () => `${url}/`, now);
+  const app = await buildTenantApp(config, () => `${url}/`, now, options.dpopReplayMaxEntries);
   const host = listenHost(config.host);
   try {
     await app.listen({ host, port: config.port });

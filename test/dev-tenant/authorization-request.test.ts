@@ -69,6 +69,7 @@ describe('authorization request checks', () => {
         audience: 'https://hello-world.example.com',
         codeChallenge: VALID.code_challenge,
         prompt: undefined,
+        maxAge: undefined,
         screenHint: undefined,
       },
     });

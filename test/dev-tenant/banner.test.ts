@@ -52,7 +52,7 @@ describe('the dev tenant banner', () => {
     assert.ok(banner.includes('npm run -s token -- --admin'));
     const commands = devTenantCurlCommands({ apiUrl: API_URL, tenantUrl, config });
     for (const command of Object.values(commands)) assert.ok(banner.includes(command), command);
-    assert.ok(banner.split('\n').length < 30, 'short');
+    assert.ok(banner.split('\n').length < 40, 'short');
   });
 
   const dpopRows: [string, DpopMode | undefined, boolean][] = [
@@ -92,6 +92,22 @@ describe('the dev tenant banner', () => {
       assert.ok(banner.split('\n').includes(line), line);
     }
     assert.match(banner, /React adds REACT_APP_, Vue VITE_/);
+  });
+
+  it("prints the .env.local of Auth0's Next.js Hello World: the regular web app client", async (t) => {
+    const config = testTenantConfig(await tempKeysDir(t));
+    const lines = formatDevTenantBanner({ apiUrl: API_URL, tenantUrl: 'http://localhost:6061', config }).split('\n');
+    const start = lines.findIndex((line) => line.startsWith('Regular web app (.env.local'));
+    assert.ok(start > 0);
+    assert.match(lines[start] ?? '', /AUTH0_SECRET/);
+    assert.deepEqual(lines.slice(start + 1, start + 7), [
+      '  AUTH0_BASE_URL=http://localhost:4040',
+      '  AUTH0_ISSUER_BASE_URL=http://localhost:6061',
+      '  AUTH0_CLIENT_ID=hello-world-web',
+      '  AUTH0_CLIENT_SECRET=hello-world-web-secret',
+      '  AUTH0_AUDIENCE=https://hello-world.example.com',
+      `  API_SERVER_URL=${API_URL}`,
+    ]);
   });
 
   it('the API calls target the three message endpoints, with the token where needed', async (t) => {

@@ -40,6 +40,7 @@ describe('login transactions', () => {
     audience: 'https://hello-world.example.com',
     codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     prompt: undefined,
+    maxAge: undefined,
     screenHint: undefined,
   };
 

@@ -37,6 +37,8 @@ export interface TestTenantOptions {
   readonly config?: Partial<DevTenantConfig>;
   /** The tenant's clock, seconds since the epoch. */
   readonly now?: () => number;
+  /** The size of the tenant's DPoP replay store at /oauth/token. */
+  readonly dpopReplayMaxEntries?: number;
 }
 
 /** A fresh keys directory, removed when the test ends. */
@@ -66,7 +68,10 @@ export async function startTestTenant(options: TestTenantOptions = {}): Promise<
   const { audience } = config;
   let tenant: DevTenant;
   try {
-    tenant = await startDevTenant(config, options.now === undefined ? {} : { now: options.now });
+    tenant = await startDevTenant(config, {
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.dpopReplayMaxEntries === undefined ? {} : { dpopReplayMaxEntries: options.dpopReplayMaxEntries }),
+    });
   } catch (error) {
     await rm(keysDir, { recursive: true, force: true });
     throw error;

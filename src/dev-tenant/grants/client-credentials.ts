@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { ADMIN_PERMISSION } from '../../auth/permissions.js';
 import type { DevTenantClient, DevTenantConfig } from '../config.js';
-import { missingParameter, type OAuthError, oauthError, parameter } from '../oauth-params.js';
+import { authenticateClient } from '../client-authentication.js';
+import { missingParameter, type OAuthError, oauthError } from '../oauth-params.js';
+import { requestedAudience } from '../resource-indicator.js';
 import { signAccessToken } from '../tokens.js';
 import type { Grant } from './grant.js';
 
@@ -23,30 +24,23 @@ export type GrantCheck =
   | { readonly ok: true; readonly client: DevTenantClient; readonly audience: string }
   | { readonly ok: false; readonly error: OAuthError };
 
-/** Hashing first gives equal-length inputs, so the comparison time says nothing about the secret. */
-function secretsMatch(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
-/** Validates a parsed /oauth/token body in Auth0's order: parameters, client, audience. */
+/**
+ * Validates a parsed /oauth/token body in Auth0's order: client (client-authentication.ts),
+ * audience (or RFC 8707 `resource`). `authorization` is the request's Authorization header.
+ */
 export function checkClientCredentialsGrant(
   body: unknown,
-  config: Pick<DevTenantConfig, 'audience' | 'clients' | 'spa'>,
+  authorization: string | undefined,
+  config: Pick<DevTenantConfig, 'audience' | 'resourceAliases' | 'clients' | 'spa' | 'web'>,
 ): GrantCheck {
-  const clientId = parameter(body, 'client_id');
-  if (clientId === undefined) return missingParameter('client_id');
-  if (clientId === config.spa.clientId) {
-    return oauthError(403, 'unauthorized_client', `Grant type '${CLIENT_CREDENTIALS_GRANT}' not allowed for the client.`);
-  }
-  const clientSecret = parameter(body, 'client_secret');
-  if (clientSecret === undefined) return missingParameter('client_secret');
-  const audience = parameter(body, 'audience');
+  const authenticated = authenticateClient(body, authorization, config, CLIENT_CREDENTIALS_GRANT);
+  if (!authenticated.ok) return authenticated;
+  // authenticateClient lets only machine clients use this grant; this narrows the type.
+  if (authenticated.client.kind !== 'machine') return oauthError(403, 'unauthorized_client', `Grant type '${CLIENT_CREDENTIALS_GRANT}' not allowed for the client.`);
+  const requested = requestedAudience(body, config);
+  if (!requested.ok) return oauthError(400, 'invalid_request', requested.description);
+  const { audience } = requested;
   if (audience === undefined) return missingParameter('audience');
-  const client = config.clients.find((candidate) => candidate.clientId === clientId);
-  if (client === undefined || !secretsMatch(clientSecret, client.clientSecret)) {
-    return oauthError(401, 'access_denied', 'Unauthorized');
-  }
   if (audience !== config.audience) {
     return oauthError(
       403,
@@ -55,13 +49,15 @@ export function checkClientCredentialsGrant(
         `(The dev tenant has one API: "${config.audience}".)`,
     );
   }
-  return { ok: true, client, audience };
+  return { ok: true, client: authenticated.client.client, audience };
 }
 
 /** The token Auth0 gives an M2M client: RBAC permissions as both `permissions` and `scope`. */
-export const clientCredentialsGrant: Grant = async (body, { config, signing }) => {
-  const check = checkClientCredentialsGrant(body, config);
+export const clientCredentialsGrant: Grant = async (body, { config, signing, authorization, recordProof }) => {
+  const check = checkClientCredentialsGrant(body, authorization, config);
   if (!check.ok) return check;
+  const replay = await recordProof();
+  if (replay !== undefined) return { ok: false, error: replay };
   const { client, audience } = check;
   const scope = client.permissions.join(' ');
   const accessToken = await signAccessToken(

@@ -11,6 +11,13 @@ export interface GrantContext {
   readonly signing: SigningContext;
   readonly codes: AuthorizationCodeStore;
   readonly refreshTokens: RefreshTokenStore;
+  /** The request's Authorization header: HTTP Basic client credentials (client-authentication.ts). */
+  readonly authorization: string | undefined;
+  /**
+   * Records the request's DPoP proof against replay (dpop-binding.ts); a grant calls it once the
+   * client, the grant and the binding are checked, and stops on the refusal it returns.
+   */
+  readonly recordProof: () => Promise<OAuthError | undefined>;
 }
 
 export interface TokenResponseBody {

@@ -32,8 +32,8 @@ export function currentSession(
 
 /**
  * GET /authorize: checks the request (authorization-request.ts), then answers from the session
- * (single sign-on), with `login_required` (`prompt=none` and no session), or by parking the request
- * and sending the browser to the login page.
+ * (single sign-on), with `login_required` (`prompt=none` and no session, or one older than
+ * `max_age`), or by parking the request and sending the browser to the login page.
  */
 export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async (app, options) => {
   const { config, codes, sessions, transactions, now } = options;
@@ -45,7 +45,10 @@ export const authorizeRoutes: FastifyPluginAsync<AuthorizeRoutesOptions> = async
     }
     const authorization = check.request;
     const nowSeconds = now();
-    const session = currentSession(request, sessions, config, nowSeconds);
+    const live = currentSession(request, sessions, config, nowSeconds);
+    // OIDC max_age: a session signed in longer ago does not count; the user signs in again.
+    const session =
+      live !== undefined && authorization.maxAge !== undefined && nowSeconds - live.authTime > authorization.maxAge ? undefined : live;
     if (authorization.prompt === 'none') {
       if (session === undefined) {
         return sendAuthorizationResponse(reply, authorization, { error: 'login_required', error_description: 'Login required' });

@@ -36,7 +36,7 @@ export function openIdConfiguration(issuer: string): Record<string, unknown> {
     code_challenge_methods_supported: [PKCE_METHOD],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [SIGNING_ALG],
-    token_endpoint_auth_methods_supported: ['client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     scopes_supported: [...SUPPORTED_SCOPES],
     claims_supported: [
       'aud', 'auth_time', 'email', 'email_verified', 'exp', 'iat', 'iss', 'name', 'nickname', 'nonce', 'picture', 'sid', 'sub',

@@ -21,6 +21,8 @@ export interface TokenRoutesOptions {
   readonly refreshTokens: RefreshTokenStore;
   /** Seconds since the epoch. */
   readonly now: () => number;
+  /** DPoP proofs remembered at once (dpop-binding.ts's default when undefined). */
+  readonly dpopReplayMaxEntries?: number | undefined;
 }
 
 const GRANTS: ReadonlyMap<string, Grant> = new Map([
@@ -29,10 +31,10 @@ const GRANTS: ReadonlyMap<string, Grant> = new Map([
   [REFRESH_TOKEN_GRANT, refreshTokenGrant],
 ]);
 
-/** POST /oauth/token, JSON or form body: picks the grant module by `grant_type`. */
+/** POST /oauth/token, JSON or form body, client credentials in the body or HTTP Basic: picks the grant module by `grant_type`. */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
-  const { config, issuer, keys, codes, refreshTokens, now } = options;
-  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()));
+  const { config, issuer, keys, codes, refreshTokens, now, dpopReplayMaxEntries } = options;
+  const bindingFor = createTokenRequestBinding(() => new URL(TOKEN_PATH, issuer()), dpopReplayMaxEntries);
   app.post(TOKEN_PATH, {
     // Set before the body is parsed so error replies (bad JSON) are not cacheable either.
     onRequest: (_request, reply, done) => {
@@ -48,7 +50,8 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
       }
       const signingAlg = requestedSigningAlg(request.body, keys.algorithms);
       if (!signingAlg.ok) return sendOAuthError(reply, signingAlg.error);
-      // Before the grant runs, so a bad proof does not use up an authorization code.
+      // Verified before the grant runs, so a bad proof does not use up an authorization code;
+      // recorded by the grant once the client, the grant and the binding are checked.
       const binding = await bindingFor(request.headers.dpop);
       if (!binding.ok) return sendOAuthError(reply, binding.error);
       // ID tokens stay RS256 whatever the access token's algorithm: the SPA SDK accepts nothing else.
@@ -59,7 +62,14 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
         nowSeconds: now(),
         jkt: binding.jkt,
       };
-      const result = await grant(request.body, { config, signing, codes, refreshTokens });
+      const result = await grant(request.body, {
+        config,
+        signing,
+        codes,
+        refreshTokens,
+        authorization: request.headers.authorization,
+        recordProof: binding.record,
+      });
       if (!result.ok) return sendOAuthError(reply, result.error);
       return binding.jkt === undefined ? result.body : { ...result.body, token_type: 'DPoP' };
     },
