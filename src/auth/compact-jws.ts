@@ -229,7 +229,7 @@ export function decodeClaims(jws: CompactJws): Record<string, unknown> {
   return claims;
 }
 
-export interface ClaimRules {
+export interface ClaimOptions {
   /** Compared as jose does: case-insensitive, `application/` optional. */
   readonly typ?: string;
   readonly issuer?: string;
@@ -240,6 +240,22 @@ export interface ClaimRules {
   readonly clockTolerance: number;
 }
 
+/** ClaimOptions with what jose derives from them per call worked out once. */
+export interface ClaimRules extends ClaimOptions {
+  /** The claims that must be present, in the order jose checks them. */
+  readonly presence: readonly string[];
+  /** `typ` normalised as jose compares it. */
+  readonly normalizedTyp?: string;
+}
+
+/** The rules for checkClaims, made once (at start), so a check allocates nothing for them. */
+export function claimRules(options: ClaimOptions): ClaimRules {
+  const presence = [...(options.requiredClaims ?? [])];
+  if (options.audience !== undefined) presence.push('aud');
+  if (options.issuer !== undefined) presence.push('iss');
+  return { ...options, presence: [...new Set(presence.reverse())], ...(options.typ !== undefined && { normalizedTyp: normalizeTyp(options.typ) }) };
+}
+
 const normalizeTyp = (value: string): string => (value.includes('/') ? value.toLowerCase() : `application/${value.toLowerCase()}`);
 
 /**
@@ -247,34 +263,34 @@ const normalizeTyp = (value: string): string => (value.includes('/') ? value.toL
  * milliseconds since the epoch. Throws JWTClaimValidationFailed or JWTExpired.
  */
 export function checkClaims(header: Record<string, unknown>, claims: Record<string, unknown>, rules: ClaimRules, nowMs: number): void {
-  const fail = (message: string, claim: string, reason = 'check_failed'): never => {
-    throw new JWTClaimValidationFailed(message, claims, claim, reason);
-  };
-  const { typ, issuer, audience, requiredClaims = [] } = rules;
-  if (typ !== undefined && (typeof header['typ'] !== 'string' || normalizeTyp(header['typ']) !== normalizeTyp(typ))) {
-    fail('unexpected "typ" JWT header value', 'typ');
+  const { normalizedTyp, issuer, audience } = rules;
+  if (normalizedTyp !== undefined && (typeof header['typ'] !== 'string' || normalizeTyp(header['typ']) !== normalizedTyp)) {
+    claimFailed(claims, 'unexpected "typ" JWT header value', 'typ');
   }
-  const presence = [...requiredClaims];
-  if (audience !== undefined) presence.push('aud');
-  if (issuer !== undefined) presence.push('iss');
-  for (const claim of new Set(presence.reverse())) {
-    if (!Object.hasOwn(claims, claim)) fail(`missing required "${claim}" claim`, claim, 'missing');
+  for (const claim of rules.presence) {
+    if (!Object.hasOwn(claims, claim)) claimFailed(claims, `missing required "${claim}" claim`, claim, 'missing');
   }
-  if (issuer !== undefined && claims['iss'] !== issuer) fail('unexpected "iss" claim value', 'iss');
+  if (issuer !== undefined && claims['iss'] !== issuer) claimFailed(claims, 'unexpected "iss" claim value', 'iss');
   if (audience !== undefined) {
     const { aud } = claims;
-    if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) fail('unexpected "aud" claim value', 'aud');
+    if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) claimFailed(claims, 'unexpected "aud" claim value', 'aud');
   }
   const now = Math.floor(nowMs / 1000);
   const tolerance = rules.clockTolerance;
-  const numeric = (claim: string): number | undefined => {
-    const value = claims[claim];
-    if (value === undefined) return undefined;
-    return typeof value === 'number' ? value : fail(`"${claim}" claim must be a number`, claim, 'invalid');
-  };
-  numeric('iat');
-  const nbf = numeric('nbf');
-  if (nbf !== undefined && nbf > now + tolerance) fail('"nbf" claim timestamp check failed', 'nbf');
-  const exp = numeric('exp');
+  numericDate(claims, 'iat');
+  const nbf = numericDate(claims, 'nbf');
+  if (nbf !== undefined && nbf > now + tolerance) claimFailed(claims, '"nbf" claim timestamp check failed', 'nbf');
+  const exp = numericDate(claims, 'exp');
   if (exp !== undefined && exp <= now - tolerance) throw new JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
+}
+
+function claimFailed(claims: Record<string, unknown>, message: string, claim: string, reason = 'check_failed'): never {
+  throw new JWTClaimValidationFailed(message, claims, claim, reason);
+}
+
+/** A NumericDate claim: absent, or a number (jose takes any JSON number). */
+function numericDate(claims: Record<string, unknown>, claim: string): number | undefined {
+  const value = claims[claim];
+  if (value === undefined || typeof value === 'number') return value;
+  return claimFailed(claims, `"${claim}" claim must be a number`, claim, 'invalid');
 }

@@ -1,6 +1,6 @@
 import { type JWTPayload, errors as joseErrors } from 'jose';
 import type { AuthConfig } from '../config/config.js';
-import { type BoundKey, type ClaimRules, checkClaims, decodeUnverifiedClaims, parseCompactJws, verifySignature } from './compact-jws.js';
+import { type BoundKey, type ClaimRules, checkClaims, claimRules, decodeUnverifiedClaims, parseCompactJws, verifySignature } from './compact-jws.js';
 import { HttpError, InvalidTokenError, KeySetUnavailableError, type TokenCheck } from '../errors/http-errors.js';
 import type { IssuerRegistry, TrustedIssuer } from './issuers.js';
 import { isSigningAlgorithm } from './jwks-keys.js';
@@ -56,7 +56,7 @@ export function createTokenVerifier(options: {
   // Made once per issuer: nothing is built for them per request.
   const rulesByIssuer = new Map<string, ClaimRules>(issuers.all.map(({ issuer }) => [
     issuer,
-    { issuer, audience: auth.audience, requiredClaims: ['exp'], clockTolerance: auth.clockToleranceSeconds },
+    claimRules({ issuer, audience: auth.audience, requiredClaims: ['exp'], clockTolerance: auth.clockToleranceSeconds }),
   ]));
 
   async function resolveKey({ issuer, keySet }: TrustedIssuer, header: Record<string, unknown>): Promise<BoundKey> {

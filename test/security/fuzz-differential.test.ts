@@ -3,7 +3,7 @@ import { type KeyObject, createHash, generateKeyPairSync, randomInt, sign } from
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type CryptoKey, EmbeddedJWK, calculateJwkThumbprint, decodeJwt, importJWK, jwtVerify } from 'jose';
-import { type BoundKey, bindKey, checkClaims, decodeClaims, decodeUnverifiedClaims, parseCompactJws, verifySignature } from '../../src/auth/compact-jws.js';
+import { type BoundKey, bindKey, checkClaims, claimRules, decodeClaims, decodeUnverifiedClaims, parseCompactJws, verifySignature } from '../../src/auth/compact-jws.js';
 import { DPOP_ALGORITHMS, verifyDpopProof } from '../../src/auth/dpop-proof.js';
 import { ProofKeyCache } from '../../src/auth/dpop-proof-keys.js';
 import { InvalidDpopProofError } from '../../src/errors/http-errors.js';
@@ -213,7 +213,7 @@ function newAccessOutcome(token: string): Outcome {
     if (key === undefined) throw new Error('no key');
     verifySignature(jws, key);
     const claims = decodeClaims(jws);
-    checkClaims(jws.header, claims, accessRules, NOW);
+    checkClaims(jws.header, claims, claimRules(accessRules), NOW);
     return { ok: true, claims };
   } catch (error) {
     return { ok: false, error: String(error) };
