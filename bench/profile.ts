@@ -1,7 +1,8 @@
 /**
  * `npm run bench:profile`: CPU profile of the API under load. Builds the server (dependencies left
  * external), starts a dev tenant on 127.0.0.1, runs it with `node --cpu-prof` (production settings, as in the bench), drives
- * PROFILE_PATH (protected) with 50 connections for PROFILE_DURATION seconds (10), stops the
+ * PROFILE_PATH (protected; or public, admin, dpop: a fresh DPoP proof per request, uncached: a
+ * distinct valid token per request, both made before the run) with 50 connections for PROFILE_DURATION seconds (10), stops the
  * server (the profile is written on exit) and prints self time by module and by function.
  * `--startup` profiles only start-up: spawn to the first 200 from /public.
  * Profiles are kept in bench/results/ (git-ignored).
@@ -16,13 +17,14 @@ import { table } from './lib/format.js';
 import { runLoad, uncleanRun } from './lib/load.js';
 import { installCleanup } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
+import { makeProofs } from './lib/dpop-proofs.js';
 import { startProductionApi } from './lib/api.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const startup = process.argv.includes('--startup');
 const duration = Math.min(120, Math.max(1, Number(process.env.PROFILE_DURATION ?? 10)));
 const path = process.env.PROFILE_PATH ?? 'protected';
-if (!['public', 'protected', 'admin'].includes(path)) throw new Error('PROFILE_PATH must be public, protected or admin');
+if (!['public', 'protected', 'admin', 'dpop', 'uncached'].includes(path)) throw new Error('PROFILE_PATH must be public, protected, admin, dpop or uncached');
 
 async function main(): Promise<void> {
   installCleanup();
@@ -38,12 +40,14 @@ async function main(): Promise<void> {
   const server = await startProductionApi(tenant, join(buildDir, 'server.js'), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   if (!startup) {
     const token = path === 'admin' ? tenant.adminToken : tenant.userToken;
-    const result = await runLoad({
-      url: `${server.baseUrl}/api/messages/${path}`,
-      connections: 50,
-      durationSeconds: duration,
-      ...(path !== 'public' && { headers: { authorization: `Bearer ${token}` } }),
-    });
+    const url = `${server.baseUrl}/api/messages/${path === 'dpop' || path === 'uncached' ? 'protected' : path}`;
+    // Requests made before the run, at a rate above this machine's (the run sends exactly these).
+    const perRequest = path === 'dpop'
+      ? { headers: { authorization: `DPoP ${tenant.dpopToken}` }, dpopProofs: makeProofs(tenant.dpopKey, 1_500 * duration, 'GET', url, tenant.dpopToken) }
+      : path === 'uncached'
+        ? { authorizations: tenant.mintUserTokens(2_500 * duration).map((minted) => `Bearer ${minted}`) }
+        : path === 'public' ? {} : { headers: { authorization: `Bearer ${token}` } };
+    const result = await runLoad({ url, connections: 50, durationSeconds: duration, ...perRequest });
     const problem = uncleanRun(result);
     if (problem !== undefined) throw new Error(`load run not clean: ${problem}`);
     console.log(`/${path}: ${result.rps.toFixed(0)} req/s under the profiler (slower than without it)`);

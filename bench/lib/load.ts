@@ -12,6 +12,11 @@ export interface LoadOptions {
    * (autocannon's `amount`, so `durationSeconds` is ignored) and rps is requests / elapsed time.
    */
   readonly dpopProofs?: readonly string[];
+  /**
+   * Authorization header values, one per request (distinct tokens): the run sends exactly this
+   * many requests, like `dpopProofs`. Not together with `dpopProofs`.
+   */
+  readonly authorizations?: readonly string[];
 }
 
 export interface LoadResult {
@@ -31,9 +36,11 @@ export interface LoadResult {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const host = new URL(options.url).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`refusing non-loopback target ${options.url}`);
-  const proofs = options.dpopProofs;
+  // One value per request, in the header it belongs to.
+  const proofs = options.dpopProofs ?? options.authorizations;
+  const perRequestHeader = options.dpopProofs === undefined ? 'authorization' : 'dpop';
   let next = 0;
-  // autocannon refuses expectBody beside `requests`: the DPoP run compares bodies itself.
+  // autocannon refuses expectBody beside `requests`: a run with per-request headers compares bodies itself.
   let bodyMismatches = 0;
   const result = await autocannon({
     url: options.url,
@@ -44,7 +51,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       : {
           amount: proofs.length,
           requests: [{
-            setupRequest: (request) => ({ ...request, headers: { ...request.headers, dpop: proofs[next++ % proofs.length] ?? '' } }),
+            setupRequest: (request) => ({ ...request, headers: { ...request.headers, [perRequestHeader]: proofs[next++ % proofs.length] ?? '' } }),
             onResponse: (_status, body) => { if (options.expectBody !== undefined && body !== options.expectBody) bodyMismatches += 1; },
           }],
         }),

@@ -1,5 +1,6 @@
-import { type CryptoKey, importJWK } from 'jose';
+import { importJWK } from 'jose';
 import type { SigningAlgorithm } from '../config/api-contract.js';
+import { type BoundKey, bindKey } from './compact-jws.js';
 import { isRecord } from './guards.js';
 
 /**
@@ -12,17 +13,17 @@ export { SUPPORTED_SIGNING_ALGORITHMS, type SigningAlgorithm, isSigningAlgorithm
 /** The key type each algorithm needs: a key of another type is never used for it. */
 const KEY_TYPE: Readonly<Record<SigningAlgorithm, string>> = { RS256: 'RSA', PS256: 'RSA' };
 
-/** One published key, imported once per algorithm it may verify (WebCrypto keys are bound to one). */
-export type VerificationKeys = ReadonlyMap<SigningAlgorithm, CryptoKey>;
+/**
+ * One published key, imported once per algorithm it may verify (jose's WebCrypto keys are bound to
+ * one), held as a node:crypto KeyObject for the synchronous check in compact-jws.ts.
+ */
+export type VerificationKeys = ReadonlyMap<SigningAlgorithm, BoundKey>;
 
 export type JwksImport =
   | { readonly ok: true; readonly byKid: ReadonlyMap<string, VerificationKeys> }
   | { readonly ok: false; readonly reason: string };
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-
-/** jose refuses shorter RSA keys at verification with a TypeError (RFC 7518 section 3.3). */
-const MIN_RSA_MODULUS_BITS = 2048;
 
 /** True if `jwk` carries a private or symmetric member: such a key is never used, nor accepted in a DPoP proof. */
 export function hasPrivateMembers(jwk: Record<string, unknown>): boolean {
@@ -55,24 +56,19 @@ export async function importVerificationKeys(
   const algorithms = algorithmsForJwk(candidate, allowed);
   const { kty, n, e } = candidate;
   if (algorithms.length === 0 || kty !== 'RSA' || typeof n !== 'string' || typeof e !== 'string') return undefined;
-  const keys = new Map<SigningAlgorithm, CryptoKey>();
+  const keys = new Map<SigningAlgorithm, BoundKey>();
   for (const alg of algorithms) {
     try {
       // Only the public members: nothing else from the document reaches the import.
       const key = await importJWK({ kty, n, e }, alg);
       if (key instanceof Uint8Array) return undefined;
-      if (modulusBits(key) < MIN_RSA_MODULUS_BITS) return undefined;
-      keys.set(alg, key);
+      // bindKey refuses what jose would refuse at verification: RSA under 2048 bits (RFC 7518 section 3.3).
+      keys.set(alg, bindKey(alg, key));
     } catch {
       return undefined;
     }
   }
   return keys;
-}
-
-function modulusBits(key: CryptoKey): number {
-  const { algorithm } = key;
-  return 'modulusLength' in algorithm && typeof algorithm.modulusLength === 'number' ? algorithm.modulusLength : 0;
 }
 
 /**

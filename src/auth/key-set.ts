@@ -1,4 +1,4 @@
-import type { CryptoKey } from 'jose';
+import type { BoundKey } from './compact-jws.js';
 import { type SigningAlgorithm, type VerificationKeys, importKeys } from './jwks-keys.js';
 
 /**
@@ -80,7 +80,7 @@ export class KeySetFetchError extends Error {
  * successful fetch; `wrong-algorithm` means the kid is there but not for the token's `alg`.
  */
 export type KeyLookup =
-  | { readonly status: 'found'; readonly key: CryptoKey }
+  | { readonly status: 'found'; readonly key: BoundKey }
   | { readonly status: 'unknown-kid'; readonly fetchedAt: number }
   | { readonly status: 'wrong-algorithm' }
   | { readonly status: 'unavailable'; readonly retryAfterMs: number; readonly cause: unknown };
