@@ -4,6 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { responseInProgress } from './in-flight.js';
 
+/** Longest wait for an event-loop turn without a new connection before the listener closes (ms). */
+const QUIET_TURN_MAX_MS = 500;
+
 export interface GracefulShutdownOptions {
   /**
    * After the signal, how long requests are still served, each answered with `Connection: close`,
@@ -13,6 +16,11 @@ export interface GracefulShutdownOptions {
   readonly drainMs: number;
   /** Once closing, how often connections without a response in progress are closed (ms; default 100). */
   readonly sweepIntervalMs?: number;
+  /**
+   * Once closing, how long a connection that has received nothing yet may take to send its request
+   * (ms; default 1 000). It was accepted, so its client is sending: it gets an answer, not a reset.
+   */
+  readonly firstRequestGraceMs?: number;
 }
 
 /**
@@ -21,22 +29,29 @@ export interface GracefulShutdownOptions {
  *    progress whose headers are not sent yet, carries `Connection: close`, so keep-alive clients
  *    finish their request and reconnect elsewhere instead of writing to a socket about to close;
  * 2. for `drainMs`: requests are still accepted and served;
- * 3. then the server closes; connections with no response in progress (idle keep-alive, or a request
- *    still arriving from a slow client) are closed, again every `sweepIntervalMs`, because
- *    `server.close()` also stops Node's request-timeout sweep and a half-sent request would otherwise
- *    hold the process; `run()` resolves when the last response has been sent.
+ * 3. then the server stops accepting, right after an event-loop turn that accepted nothing (a
+ *    connection left in the kernel's accept queue when the listener closes is reset); connections with no response in progress that have received
+ *    bytes (idle keep-alive, or a request still arriving from a slow client) are closed, again every
+ *    `sweepIntervalMs`, because `server.close()` also stops Node's request-timeout sweep and a
+ *    half-sent request would otherwise hold the process. A connection that has received nothing yet
+ *    was accepted a moment ago and its request is on the way: it gets `firstRequestGraceMs` to
+ *    arrive and is answered (closing it would reset the client: unread bytes make the kernel send
+ *    RST). `run()` resolves when the last response has been sent.
  * Costs nothing per request until the signal: one Set entry per connection.
  */
 export class GracefulShutdown {
   readonly #drainMs: number;
   readonly #sweepIntervalMs: number;
+  readonly #firstRequestGraceMs: number;
   readonly #sockets = new Set<Socket>();
   #app: FastifyInstance | undefined;
   #draining = false;
+  #accepted = 0;
 
   constructor(options: GracefulShutdownOptions) {
     this.#drainMs = options.drainMs;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 100;
+    this.#firstRequestGraceMs = options.firstRequestGraceMs ?? 1_000;
   }
 
   /** True from the signal on: /readyz answers 503. */
@@ -49,6 +64,7 @@ export class GracefulShutdown {
     this.#app = app;
     app.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
+      this.#accepted += 1;
       socket.once('close', () => this.#sockets.delete(socket));
     });
   }
@@ -68,9 +84,15 @@ export class GracefulShutdown {
     }
     if (this.#drainMs > 0) await sleep(this.#drainMs);
 
+    // Node >= 19's server.close() first calls closeIdleConnections(), which counts a connection
+    // accepted a moment ago, its request not yet read, as idle and destroys it: those were the
+    // resets clients saw at the end of the drain (issue 15). The sweep below decides instead.
+    app.server.closeIdleConnections = () => undefined;
+    await this.#quietTurn();
     const closed = app.close();
-    const sweep = setInterval(() => { this.#closeConnectionsWithoutResponse(); }, this.#sweepIntervalMs);
-    this.#closeConnectionsWithoutResponse();
+    const graceEndsAt = Date.now() + this.#firstRequestGraceMs;
+    const sweep = setInterval(() => { this.#closeConnectionsWithoutResponse(graceEndsAt); }, this.#sweepIntervalMs);
+    this.#closeConnectionsWithoutResponse(graceEndsAt);
     try {
       await closed;
     } finally {
@@ -78,9 +100,26 @@ export class GracefulShutdown {
     }
   }
 
-  #closeConnectionsWithoutResponse(): void {
+  /**
+   * Waits for an event-loop turn whose poll phase accepted no connection, for at most
+   * `QUIET_TURN_MAX_MS`: closing the listener resets every connection still in the kernel's accept
+   * queue, so it closes right after a turn that found that queue empty.
+   */
+  async #quietTurn(): Promise<void> {
+    const giveUpAt = Date.now() + QUIET_TURN_MAX_MS;
+    while (Date.now() < giveUpAt) {
+      const seen = this.#accepted;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.#accepted === seen) return;
+    }
+  }
+
+  #closeConnectionsWithoutResponse(graceEndsAt: number): void {
     for (const socket of this.#sockets) {
-      if (responseInProgress(socket) === undefined) socket.destroy();
+      if (responseInProgress(socket) !== undefined || socket.writableEnded) continue; // answering, or closing already
+      if (socket.bytesRead === 0 && Date.now() < graceEndsAt) continue; // its request is on the way
+      socket.destroy();
     }
   }
 }
+
