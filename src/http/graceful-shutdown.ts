@@ -47,6 +47,8 @@ export class GracefulShutdown {
   #app: FastifyInstance | undefined;
   #draining = false;
   #accepted = 0;
+  #holding = false;
+  readonly #held = new Set<Socket>();
 
   constructor(options: GracefulShutdownOptions) {
     this.#drainMs = options.drainMs;
@@ -65,6 +67,7 @@ export class GracefulShutdown {
     app.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       this.#accepted += 1;
+      if (this.#holding) this.#hold(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
   }
@@ -88,8 +91,18 @@ export class GracefulShutdown {
     // accepted a moment ago, its request not yet read, as idle and destroys it: those were the
     // resets clients saw at the end of the drain (issue 15). The sweep below decides instead.
     app.server.closeIdleConnections = () => undefined;
+    // Until the listener closes, new connections are accepted but their requests are not read yet:
+    // a client that opens a connection per request waits for that answer instead of opening the
+    // next connection, so the accept queue empties and a turn without a new connection comes.
+    this.#holding = true;
+    for (const socket of this.#sockets) {
+      if (socket.bytesRead === 0 && responseInProgress(socket) === undefined) this.#hold(socket);
+    }
     await this.#quietTurn();
     const closed = app.close();
+    this.#holding = false;
+    for (const socket of this.#held) setReading(socket, true);
+    this.#held.clear();
     const graceEndsAt = Date.now() + this.#firstRequestGraceMs;
     const sweep = setInterval(() => { this.#closeConnectionsWithoutResponse(graceEndsAt); }, this.#sweepIntervalMs);
     this.#closeConnectionsWithoutResponse(graceEndsAt);
@@ -114,6 +127,10 @@ export class GracefulShutdown {
     }
   }
 
+  #hold(socket: Socket): void {
+    if (setReading(socket, false)) this.#held.add(socket);
+  }
+
   #closeConnectionsWithoutResponse(graceEndsAt: number): void {
     for (const socket of this.#sockets) {
       if (responseInProgress(socket) !== undefined || socket.writableEnded) continue; // answering, or closing already
@@ -123,3 +140,17 @@ export class GracefulShutdown {
   }
 }
 
+
+/**
+ * Stops or restarts reading a socket at the libuv handle. `socket.pause()` does not stop Node's HTTP
+ * parser, which reads the handle directly; the handle has no public accessor, so it is read as
+ * `unknown` and its methods checked. False if the handle offers no such method.
+ */
+function setReading(socket: Socket, on: boolean): boolean {
+  const handle: unknown = Reflect.get(socket, '_handle');
+  if (typeof handle !== 'object' || handle === null) return false;
+  const method: unknown = Reflect.get(handle, on ? 'readStart' : 'readStop');
+  if (typeof method !== 'function') return false;
+  method.call(handle);
+  return true;
+}
