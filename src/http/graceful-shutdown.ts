@@ -6,6 +6,9 @@ import { responseInProgress } from './in-flight.js';
 
 /** Longest wait for an event-loop turn without a new connection before the listener closes (ms). */
 const QUIET_TURN_MAX_MS = 500;
+/** ...but at least this many turns, and never longer than `QUIET_TURN_HARD_MAX_MS`. */
+const QUIET_TURN_MIN_TURNS = 20;
+const QUIET_TURN_HARD_MAX_MS = 2_000;
 
 export interface GracefulShutdownOptions {
   /**
@@ -47,6 +50,8 @@ export class GracefulShutdown {
   #app: FastifyInstance | undefined;
   #draining = false;
   #accepted = 0;
+  /** Responses finished since the signal: each may bring its client back on a new connection. */
+  #answered = 0;
   #holding = false;
   readonly #held = new Set<Socket>();
 
@@ -80,6 +85,7 @@ export class GracefulShutdown {
     // Added only now, so requests before the signal pay nothing for it.
     app.server.prependListener('request', (_request, response: ServerResponse) => {
       response.setHeader('connection', 'close');
+      response.once('finish', () => { this.#answered += 1; });
     });
     for (const socket of this.#sockets) {
       const response = responseInProgress(socket);
@@ -98,8 +104,9 @@ export class GracefulShutdown {
     for (const socket of this.#sockets) {
       if (socket.bytesRead === 0 && responseInProgress(socket) === undefined) this.#hold(socket);
     }
-    await this.#quietTurn();
+    const quiet = await this.#quietTurn();
     const closed = app.close();
+    if (!quiet) app.log.warn('shutdown: connections kept arriving; those still in the accept queue may be reset');
     this.#holding = false;
     for (const socket of this.#held) setReading(socket, true);
     this.#held.clear();
@@ -114,17 +121,21 @@ export class GracefulShutdown {
   }
 
   /**
-   * Waits for an event-loop turn whose poll phase accepted no connection, for at most
+   * Waits for an event-loop turn whose poll phase accepted no connection and finished no response
+   * (an answered client may be reconnecting), for at most
    * `QUIET_TURN_MAX_MS`: closing the listener resets every connection still in the kernel's accept
    * queue, so it closes right after a turn that found that queue empty.
    */
-  async #quietTurn(): Promise<void> {
-    const giveUpAt = Date.now() + QUIET_TURN_MAX_MS;
-    while (Date.now() < giveUpAt) {
-      const seen = this.#accepted;
+  async #quietTurn(): Promise<boolean> {
+    const started = Date.now();
+    // Turns as well as time: on a starved CPU one turn can outlast the whole wait.
+    for (let turn = 0; turn < QUIET_TURN_MIN_TURNS || Date.now() - started < QUIET_TURN_MAX_MS; turn += 1) {
+      const seen = this.#accepted + this.#answered;
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.#accepted === seen) return;
+      if (this.#accepted + this.#answered === seen) return true;
+      if (Date.now() - started >= QUIET_TURN_HARD_MAX_MS) break;
     }
+    return false;
   }
 
   #hold(socket: Socket): void {
@@ -135,6 +146,7 @@ export class GracefulShutdown {
     for (const socket of this.#sockets) {
       if (responseInProgress(socket) !== undefined || socket.writableEnded) continue; // answering, or closing already
       if (socket.bytesRead === 0 && Date.now() < graceEndsAt) continue; // its request is on the way
+      if (socket.bytesRead === 0) this.#app?.log.warn('shutdown: closing a connection that sent no request in time');
       socket.destroy();
     }
   }
