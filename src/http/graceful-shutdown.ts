@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { responseInProgress } from './in-flight.js';
@@ -9,6 +9,8 @@ const QUIET_TURN_MAX_MS = 500;
 /** ...but at least this many turns, and never longer than `QUIET_TURN_HARD_MAX_MS`. */
 const QUIET_TURN_MIN_TURNS = 20;
 const QUIET_TURN_HARD_MAX_MS = 2_000;
+/** Longest wait for the listening port to refuse connections once closed (ms). */
+const PORT_CLOSE_WAIT_MS = 1_000;
 
 export interface GracefulShutdownOptions {
   /**
@@ -53,6 +55,7 @@ export class GracefulShutdown {
   /** Responses finished since the signal: each may bring its client back on a new connection. */
   #answered = 0;
   #holding = false;
+  #quiet = true;
   readonly #held = new Set<Socket>();
 
   constructor(options: GracefulShutdownOptions) {
@@ -74,6 +77,11 @@ export class GracefulShutdown {
       this.#accepted += 1;
       if (this.#holding) this.#hold(socket);
       socket.once('close', () => this.#sockets.delete(socket));
+    });
+    // Fastify closes the listener right after its preClose hooks: waiting here leaves no gap
+    // between the quiet turn and the close.
+    app.addHook('preClose', async () => {
+      if (this.#holding) this.#quiet = await this.#quietTurn();
     });
   }
 
@@ -104,9 +112,13 @@ export class GracefulShutdown {
     for (const socket of this.#sockets) {
       if (socket.bytesRead === 0 && responseInProgress(socket) === undefined) this.#hold(socket);
     }
-    const quiet = await this.#quietTurn();
-    const closed = app.close();
-    if (!quiet) app.log.warn('shutdown: connections kept arriving; those still in the accept queue may be reset');
+    const address = app.server.address();
+    const closed = app.close(); // the preClose hook waits for the quiet turn
+    // With node:cluster the socket is shared and the primary closes it after the last worker:
+    // answering the held clients before the port refuses would bring them back into a queue about
+    // to be reset.
+    if (typeof address === 'object' && address !== null) await untilRefused(address);
+    if (!this.#quiet) app.log.warn('shutdown: connections kept arriving; those still in the accept queue may be reset');
     this.#holding = false;
     for (const socket of this.#held) setReading(socket, true);
     this.#held.clear();
@@ -165,4 +177,19 @@ function setReading(socket: Socket, on: boolean): boolean {
   if (typeof method !== 'function') return false;
   method.call(handle);
   return true;
+}
+
+/** Resolves once `address` refuses connections (or after `PORT_CLOSE_WAIT_MS`); probes every 5 ms. */
+async function untilRefused(address: AddressInfo): Promise<void> {
+  const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+  const giveUpAt = Date.now() + PORT_CLOSE_WAIT_MS;
+  while (Date.now() < giveUpAt) {
+    const open = await new Promise<boolean>((resolve) => {
+      const probe = connect({ host, port: address.port });
+      probe.once('connect', () => { probe.destroy(); resolve(true); });
+      probe.once('error', () => { resolve(false); }); // refused, or unreachable: stop waiting either way
+    });
+    if (!open) return;
+    await sleep(5);
+  }
 }
