@@ -155,6 +155,13 @@ async function runPrimary(config: Config): Promise<void> {
   let stopping = false;
   let listening = 0;
 
+  // Workers accept from the one shared listening socket (SCHED_NONE) instead of Node's default
+  // round-robin, where the primary accepts and passes each connection to a worker over IPC: a
+  // connection in flight to a worker that dies stays in the primary, unanswered, until the client
+  // gives up (issue 15: one hung request per killed worker, held in CLOSE-WAIT). With a shared
+  // socket, what a dead worker had not accepted stays in the kernel's queue and a live worker
+  // accepts it. Not SO_REUSEPORT: it gives each worker its own queue, dropped when that worker dies.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const fork = (): void => {
     cluster.fork(workerEnv);
   };

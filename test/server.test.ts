@@ -3,13 +3,17 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { type TestContext, after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { decodeProtectedHeader } from 'jose';
+import { DEFAULT_AUDIENCE } from '../src/config/config.js';
 import { parseConfig } from '../src/server-config.js';
 import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
 import { MESSAGES } from '../src/messages/messages.js';
+import { childEnv, runTsScript } from './dev-tenant/helpers.js';
 import { startJwksServer } from './helpers/jwks-server.js';
-import { freePort, startServerProcess } from './helpers/server-process.js';
+import { type ServerProcess, freePort, startServerProcess } from './helpers/server-process.js';
+import { type TestKey, makeTestKey, signTestToken } from './helpers/signing-key.js';
 import { type TestTenant, startTestTenant } from './helpers/tenant.js';
 
 const run = promisify(execFile);
@@ -18,6 +22,14 @@ const BANNER_END = /Call the API:[\s\S]*={78}/;
 async function bash(script: string): Promise<string> {
   const { stdout } = await run('bash', ['-c', script], { timeout: 20_000 });
   return stdout.trim();
+}
+
+/** Waits for the dev tenant banner; returns its commands, aimed at the API on 127.0.0.1:PORT. */
+async function bannerCommands(server: ServerProcess, env: Record<string, string> & { readonly PORT: string }) {
+  await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
+  const devTenant = parseConfig(env).devTenant;
+  assert.ok(devTenant);
+  return devTenantCurlCommands({ apiUrl: `http://127.0.0.1:${env.PORT}`, tenantUrl: devTenant.url, config: devTenant });
 }
 
 let keysDir: string;
@@ -100,10 +112,7 @@ describe('the server process in dev tenant mode', () => {
     };
     const server = await startServerProcess(env);
     try {
-      await server.waitFor(({ stderr }) => BANNER_END.test(stderr));
-      const devTenant = parseConfig(env).devTenant;
-      assert.ok(devTenant);
-      const commands = devTenantCurlCommands({ apiUrl: `http://127.0.0.1:${env.PORT}`, tenantUrl: devTenant.url, config: devTenant });
+      const commands = await bannerCommands(server, env);
       const script = `${commands.fetchAdminToken}\nfor i in 1 2 3 4 5 6; do ${commands.callAdmin}; done`;
       const answers = (await bash(script)).split('\n').map((line) => JSON.parse(line) as unknown);
       assert.deepEqual(answers, Array.from({ length: 6 }, () => ({ message: MESSAGES.admin })));
@@ -182,6 +191,92 @@ describe('the server process with a real tenant configured', () => {
       await server.stop();
       await slowJwks.close();
     }
+  });
+});
+
+describe('signing keys in a real process (issue 15)', () => {
+  const apiEnv = async (jwksUrl: string) => ({
+    NODE_ENV: 'production',
+    AUTH0_DOMAIN: jwksUrl,
+    AUTH0_AUDIENCE: DEFAULT_AUDIENCE,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    SHUTDOWN_DRAIN_SECONDS: '0',
+  });
+  /** A stand-in tenant serving `keys`, and the API (production) trusting it; both stopped after the test. */
+  const apiBehindStandIn = async (t: TestContext, keys: readonly TestKey[]) => {
+    const jwks = await startJwksServer({ kind: 'json', body: { keys: keys.map((key) => key.jwk) } });
+    t.after(() => jwks.close());
+    const env = await apiEnv(jwks.url);
+    const server = await startServerProcess(env);
+    t.after(async () => { assert.equal(await server.stop('SIGTERM'), 0); });
+    await server.waitFor(({ stdout }) => stdout.includes('Server listening'));
+    return { jwks, issuer: `${jwks.url}/`, port: env.PORT };
+  };
+  const call = (port: string, token: string) =>
+    fetch(`http://127.0.0.1:${port}/api/messages/protected`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('accepts a key the dev tenant published a moment ago (npm run dev-tenant:rotate-key) on its first request', async (t) => {
+    const env = {
+      PORT: String(await freePort()),
+      DEV_TENANT_PORT: String(await freePort()),
+      DEV_TENANT_KEYS_DIR: await mkdtemp(join(tmpdir(), 'hello-api-rotate-')),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
+    t.after(() => rm(env.DEV_TENANT_KEYS_DIR, { recursive: true, force: true }));
+    const server = await startServerProcess(env);
+    try {
+      const commands = await bannerCommands(server, env);
+      const tokenNow = async () => bash(`${commands.fetchToken}\nprintf %s "$TOKEN"`);
+      const before = await tokenNow();
+      assert.equal((await call(env.PORT, before)).status, 200);
+
+      const rotated = await runTsScript('src/dev-tenant/cli/rotate-key.ts', [], {
+        env: childEnv({ DEV_TENANT_KEYS_DIR: env.DEV_TENANT_KEYS_DIR }),
+        cwd: env.DEV_TENANT_KEYS_DIR,
+      });
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const newKid = /new kid:\s+(\S+)/.exec(rotated.stdout)?.[1];
+      const after = await tokenNow();
+      assert.equal(decodeProtectedHeader(after).kid, newKid, 'the token is signed by the new key');
+      assert.notEqual(newKid, decodeProtectedHeader(before).kid);
+      assert.equal((await call(env.PORT, after)).status, 200, 'first request with the new key');
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
+    }
+  });
+
+  it('fetches a key published a moment ago at once, and answers a new kid 503 with Retry-After from the first request of an outage', async (t) => {
+    const [oldKey, newKey, outageKey] = await Promise.all([makeTestKey('old'), makeTestKey('new'), makeTestKey('during-outage')]);
+    const { jwks, issuer, port } = await apiBehindStandIn(t, [oldKey]);
+    assert.equal((await call(port, await signTestToken(oldKey, issuer))).status, 200);
+
+    jwks.behaviour = { kind: 'json', body: { keys: [newKey.jwk, oldKey.jwk] } };
+    assert.equal((await call(port, await signTestToken(newKey, issuer))).status, 200, 'no 30 s window');
+
+    jwks.behaviour = { kind: 'raw', status: 503, body: 'down' };
+    const response = await call(port, await signTestToken(outageKey, issuer));
+    assert.equal(response.status, 503);
+    assert.match(response.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    assert.deepEqual(await response.json(), { message: 'The signing keys needed to check access tokens are unavailable; try again shortly' });
+    assert.equal((await call(port, await signTestToken(newKey, issuer))).status, 200, 'known keys keep working');
+  });
+
+  it('a flood of random kids gets 401 and costs the tenant no more fetches than the budget: 3, then one per 10 s', async (t) => {
+    const key = await makeTestKey('genuine');
+    const { jwks, issuer, port } = await apiBehindStandIn(t, [key]);
+    assert.equal((await call(port, await signTestToken(key, issuer))).status, 200);
+    const loaded = jwks.requests;
+    const started = Date.now();
+    for (let wave = 0; wave < 10; wave += 1) {
+      const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => signTestToken(key, issuer, `random-${wave}-${i}`)));
+      const statuses = await Promise.all(tokens.map(async (token) => (await call(port, token)).status));
+      assert.deepEqual(statuses, tokens.map(() => 401), `wave ${wave}`);
+    }
+    const allowed = 3 + Math.floor((Date.now() - started) / 10_000);
+    const fetches = jwks.requests - loaded;
+    assert.ok(fetches >= 1 && fetches <= allowed, `${fetches} JWKS fetches for 100 random kids, ${allowed} allowed`);
   });
 });
 

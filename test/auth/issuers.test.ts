@@ -21,7 +21,7 @@ const jwks = (...keys: TestKey[]) => ({ kind: 'json', body: { keys: keys.map((ke
 interface Api {
   readonly app: FastifyInstance;
   readonly issuers: IssuerRegistry;
-  /** A fake clock for the key sets only (cooldowns, refresh), in ms; tokens use the real clock. */
+  /** A fake clock for the key sets only (budget, refresh), in ms; tokens use the real clock. */
   readonly clock: { ms: number };
   get(path: string, token?: string): Promise<{ status: number; body: unknown; headers: Headers }>;
 }
@@ -90,7 +90,7 @@ describe('two trusted issuers', () => {
   });
 
   it('refuses a token of issuer A signed with issuer B\'s key (B\'s kid) with 401', async () => {
-    api.clock.ms += 60_000; // past the cooldown: A's JWKS is fetched again and still lacks key-b
+    api.clock.ms += 60_000; // A's JWKS is fetched again (the unknown-kid budget allows) and still lacks key-b
     const before = a.requests;
     assert.equal((await api.get(PROTECTED, await signTestToken(keyB, issuerOf(a)))).status, 401);
     assert.equal(a.requests, before + 1, 'A\'s own JWKS was consulted, once');
@@ -103,7 +103,7 @@ describe('two trusted issuers', () => {
   it('rotates the keys of one issuer without touching the other', async () => {
     const keyA2 = await makeTestKey('key-a2');
     a.behaviour = jwks(keyA2, keyA);
-    api.clock.ms += 60_000; // past the unknown-kid cooldown
+    api.clock.ms += 60_000; // the unknown-kid budget refills
     const before = { a: a.requests, b: b.requests };
     assert.equal((await api.get(PROTECTED, await signTestToken(keyA2, issuerOf(a)))).status, 200);
     assert.equal((await api.get(PROTECTED, await signTestToken(keyA, issuerOf(a)))).status, 200, 'the old key still verifies');
@@ -175,7 +175,7 @@ describe('a tenant and its custom domain publishing the same keys', () => {
   before(async () => {
     key = await makeTestKey('shared');
     [canonical, custom] = await Promise.all([startJwksServer(jwks(key)), startJwksServer(jwks(key))]);
-    api = await startApi([canonical, custom], { unknownKidCooldownMs: 0 });
+    api = await startApi([canonical, custom], { unknownKidFetchRefillMs: 0 });
   });
   after(async () => {
     await api.app.close();

@@ -35,7 +35,7 @@ function setup(cacheConfig = { maxEntries: 100, maxAgeSeconds: 300 }, keySetOpti
   const clock = { ms: Date.now() };
   const now = () => clock.ms;
   const auth = authConfigFor(server.url, AUDIENCE);
-  const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now, unknownKidCooldownMs: 0, ...keySetOptions });
+  const keySet = new RemoteKeySet({ jwksUri: server.jwksUri, now, unknownKidFetchRefillMs: 0, ...keySetOptions });
   const cache = TokenCache.create(cacheConfig);
   const issuer = `${server.url}/`;
   const verifier = createTokenVerifier({ auth, issuers: new IssuerRegistry([{ issuer, keySet }]), cache, now });
