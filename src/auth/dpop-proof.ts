@@ -9,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { type DpopProofCheck, InvalidDpopProofError } from '../errors/http-errors.js';
+import { proofKeyShapeProblem } from './dpop-proof-key-limits.js';
 import type { ProofKeyCache } from './dpop-proof-keys.js';
 import { isRecord } from './guards.js';
 import { hasPrivateMembers } from './jwks-keys.js';
@@ -123,6 +124,9 @@ function checkHeader(proof: string): void {
   const jwk: unknown = header.jwk;
   if (!isRecord(jwk)) refuse('jwk', 'jwk header is missing or not an object');
   if (hasPrivateMembers(jwk)) refuse('jwk', 'jwk carries private or symmetric key members');
+  // Before jose imports the key or checks the signature: a costly key is refused at no cost.
+  const shapeProblem = proofKeyShapeProblem(jwk);
+  if (shapeProblem !== undefined) refuse('jwk', shapeProblem);
 }
 
 function refusalFromJose(error: unknown): Error {
