@@ -63,19 +63,19 @@ describe('verifyDpopProof with RSA proof keys', () => {
 
   it('a real key with e=3, correctly signed: refused on its jwk (jose alone accepts it)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 });
-    const proof = await proofSignedBy(privateKey.export({ format: 'jwk' }) as JWK, publicKey.export({ format: 'jwk' }) as JWK);
+    const proof = await proofSignedBy(privateKey.export({ format: 'jwk' }), publicKey.export({ format: 'jwk' }));
     await assert.rejects(verifyDpopProof(proof, expectations()), refusedOnJwk(/exponent/));
   });
 
   it('a real key with e=65537, correctly signed: accepted', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const proof = await proofSignedBy(privateKey.export({ format: 'jwk' }) as JWK, publicKey.export({ format: 'jwk' }) as JWK);
+    const proof = await proofSignedBy(privateKey.export({ format: 'jwk' }), publicKey.export({ format: 'jwk' }));
     assert.equal((await verifyDpopProof(proof, expectations())).jti, 'j1');
   });
 
   it('an 8192-bit modulus: refused on its jwk, not on its signature', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const good = await proofSignedBy(privateKey.export({ format: 'jwk' }) as JWK, publicKey.export({ format: 'jwk' }) as JWK);
+    const good = await proofSignedBy(privateKey.export({ format: 'jwk' }), publicKey.export({ format: 'jwk' }));
     const [, payload, signature] = good.split('.');
     const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'dpop+jwt', jwk: { kty: 'RSA', n: modulus(8192), e: 'AQAB' } })).toString('base64url');
     await assert.rejects(verifyDpopProof(`${header}.${String(payload)}.${String(signature)}`, expectations()), refusedOnJwk(/4096 bits/));
