@@ -63,6 +63,8 @@ export interface VerifiedProof {
    * clock is up to that much behind still finds the entry while it would take the proof.
    */
   readonly expiresAt: number;
+  /** The proof's `iat`, in ms since the epoch: a replay store refuses proofs from before it started remembering. */
+  readonly issuedAt: number;
 }
 
 /** Resolves with the proof's thumbprint and jti; rejects with InvalidDpopProofError naming the check, or UseDpopNonceError from `checkNonce`. */
@@ -98,7 +100,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     ? protectedHeader.jwk === undefined ? undefined : await calculateJwkThumbprint(protectedHeader.jwk, 'sha256')
     : await expect.keys.thumbprint(protectedHeader);
   if (jkt === undefined) return refuse('jwk', 'jwk header is missing');
-  return { jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000 };
+  return { jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000, issuedAt: iat * 1000 };
 }
 
 /** base64url(SHA-256(ASCII(token))), the `ath` of RFC 9449 section 4.2. */

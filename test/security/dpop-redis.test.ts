@@ -22,7 +22,7 @@ after(() => redis.close());
 
 describe('RedisReplayStore', () => {
   it('records a key once, with a TTL of the proof window', async (t) => {
-    const store = new RedisReplayStore(redis.url);
+    const store = new RedisReplayStore(redis.url, { maxPerKey: 10 });
     t.after(() => store.close());
     const now = Date.now();
     // The client connects in the background; the first command may come before it is ready.
@@ -36,7 +36,7 @@ describe('RedisReplayStore', () => {
   });
 
   it('an unreachable Redis: rejects with ReplayStoreUnavailableError within a second, and does not crash', async (t) => {
-    const store = new RedisReplayStore(`redis://127.0.0.1:${String(await freePort())}`);
+    const store = new RedisReplayStore(`redis://127.0.0.1:${String(await freePort())}`, { maxPerKey: 10 });
     t.after(() => store.close());
     const started = Date.now();
     await assert.rejects(store.remember('k', Date.now() + 60_000, Date.now()), ReplayStoreUnavailableError);
