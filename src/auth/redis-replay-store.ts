@@ -119,7 +119,7 @@ export class RedisReplayStore implements ReplayStore {
     } catch (error) {
       throw new ReplayStoreUnavailableError({ cause: error });
     }
-    const [verdict, ms] = Array.isArray(reply) ? reply : [];
+    const [verdict, ms]: readonly unknown[] = Array.isArray(reply) ? reply : [];
     if (verdict === 'ok') return true;
     if (verdict === 'replay') return false;
     if (verdict === 'before_start' && typeof ms === 'number') {
