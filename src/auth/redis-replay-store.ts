@@ -119,7 +119,7 @@ export class RedisReplayStore implements ReplayStore {
     } catch (error) {
       throw new ReplayStoreUnavailableError({ cause: error });
     }
-    const [verdict, ms]: readonly unknown[] = Array.isArray(reply) ? reply : [];
+    const [verdict, ms] = replyParts(reply);
     if (verdict === 'ok') return true;
     if (verdict === 'replay') return false;
     if (verdict === 'before_start' && typeof ms === 'number') {
@@ -148,4 +148,11 @@ export class RedisReplayStore implements ReplayStore {
       this.#redis.disconnect();
     }
   }
+}
+
+/** The script's `{verdict, ms}` reply, read as unknown values. */
+function replyParts(reply: unknown): readonly [unknown, unknown] {
+  if (!Array.isArray(reply)) return [undefined, undefined];
+  const parts: readonly unknown[] = reply;
+  return [parts[0], parts[1]];
 }
