@@ -54,15 +54,16 @@ export const MEMORY_START_MARGIN_MS = PROOF_CLOCK_SKEW_SECONDS * 1000;
  * The refusal of a proof a store may have accepted before its memory started at `startedAt`, or
  * undefined. A proof accepted before then carries `iat` < startedAt + marginMs (marginMs: the future
  * skew a proof may carry, see each store), so every such proof is refused:
- * - `iat` before the start: 401 `invalid_dpop_proof` (check `store_restart`): it was made before;
+ * - `iat` (a whole second) ended before the start: 401 `invalid_dpop_proof` (check `store_restart`): it was made before;
  * - `iat` within the margin after it: 503 with Retry-After until the margin has passed, for it may be
  *   a fresh proof as well as an old one made by a clock running ahead; a fresh proof passes then.
  */
 export function refusalBeforeMemory(issuedAt: number, startedAt: number, marginMs: number, now: number): Error | undefined {
   if (issuedAt >= startedAt + marginMs) return undefined;
   const since = new Date(startedAt).toISOString();
-  if (issuedAt < startedAt) return new InvalidDpopProofError('store_restart', `iat is before the replay store started remembering (${since})`);
-  // iat counts whole seconds: one more second so the next proof's iat is past the margin.
+  // iat counts whole seconds: made before the start only if its whole second was.
+  if (issuedAt + 1000 <= startedAt) return new InvalidDpopProofError('store_restart', `iat is before the replay store started remembering (${since})`);
+  // One more second so the next proof's (whole-second) iat is past the margin.
   const waitSeconds = Math.ceil((startedAt + marginMs - now) / 1000) + 1;
   const cause = new Error(`iat is within ${String(marginMs)} ms after the replay store started remembering (${since}): proofs pass from then`);
   return new ReplayStoreUnavailableError({ cause }, waitSeconds);
