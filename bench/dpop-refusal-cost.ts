@@ -14,6 +14,7 @@ import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:c
 import { join, resolve } from 'node:path';
 import { envInt, startProductionApi } from './lib/api.js';
 import { ratio, table } from './lib/format.js';
+import { oddInteger } from './lib/dpop-proofs.js';
 import { cpuTimeMs, installCleanup } from './lib/processes.js';
 import { startBenchTenant } from './lib/tenant.js';
 
@@ -23,15 +24,6 @@ const WARM_UP = 50;
 const PATH = '/api/messages/protected';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** A big integer of exactly `bits` bits (top bit set, odd), base64url. */
-function integer(bits: number): string {
-  const octets = randomBytes(Math.ceil(bits / 8));
-  const top = bits % 8 === 0 ? 8 : bits % 8;
-  octets[0] = ((octets[0] ?? 0) & ((1 << top) - 1)) | (1 << (top - 1));
-  octets[octets.length - 1] = (octets[octets.length - 1] ?? 0) | 1;
-  return octets.toString('base64url');
-}
 
 function ecPublicJwk(curve: string): Record<string, unknown> {
   return generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ format: 'jwk' });
@@ -52,12 +44,12 @@ const SHAPES: readonly Shape[] = [
   { name: 'ES256 (P-256), new key each request', alg: 'ES256', jwk: () => ecPublicJwk('prime256v1'), signatureBytes: 64 },
   { name: 'ES512 (P-521)', alg: 'ES512', jwk: () => ecPublicJwk('secp521r1'), signatureBytes: 132 },
   { name: 'EdDSA (Ed25519)', alg: 'EdDSA', jwk: () => generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), signatureBytes: 64 },
-  { name: 'RS256, 2048-bit n, e=65537', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: integer(2048), e: 'AQAB' }), signatureBytes: 256 },
-  { name: 'PS512, 4096-bit n, e=65537 (largest taken)', alg: 'PS512', jwk: () => ({ kty: 'RSA', n: integer(4096), e: 'AQAB' }), signatureBytes: 512 },
-  { name: 'RS256, 3072-bit n, 3072-bit e (refused on shape)', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: integer(3072), e: integer(3072) }), signatureBytes: 384 },
-  { name: 'RS256, 8192-bit n, e=65537 (refused on shape)', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: integer(8192), e: 'AQAB' }), signatureBytes: 1024 },
+  { name: 'RS256, 2048-bit n, e=65537', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: oddInteger(2048), e: 'AQAB' }), signatureBytes: 256 },
+  { name: 'PS512, 4096-bit n, e=65537 (largest taken)', alg: 'PS512', jwk: () => ({ kty: 'RSA', n: oddInteger(4096), e: 'AQAB' }), signatureBytes: 512 },
+  { name: 'RS256, 3072-bit n, 3072-bit e (refused on shape)', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: oddInteger(3072), e: oddInteger(3072) }), signatureBytes: 384 },
+  { name: 'RS256, 8192-bit n, e=65537 (refused on shape)', alg: 'RS256', jwk: () => ({ kty: 'RSA', n: oddInteger(8192), e: 'AQAB' }), signatureBytes: 1024 },
   { name: 'ES256 key on secp256k1 (unsupported curve)', alg: 'ES256', jwk: () => ecPublicJwk('secp256k1'), signatureBytes: 64 },
-  { name: 'ES256 point off the curve', alg: 'ES256', jwk: () => ({ kty: 'EC', crv: 'P-256', x: integer(255), y: integer(255) }), signatureBytes: 64 },
+  { name: 'ES256 point off the curve', alg: 'ES256', jwk: () => ({ kty: 'EC', crv: 'P-256', x: oddInteger(255), y: oddInteger(255) }), signatureBytes: 64 },
   {
     name: 'ES256, ~11 KB header of 400 extra members',
     alg: 'ES256',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { type JWK, SignJWT, importJWK } from 'jose';
+import { oddInteger } from '../../bench/lib/dpop-proofs.js';
 import { verifyDpopProof } from '../../src/auth/dpop-proof.js';
 import { proofKeyShapeProblem } from '../../src/auth/dpop-proof-key-limits.js';
 import { InvalidDpopProofError } from '../../src/errors/http-errors.js';
@@ -14,14 +15,8 @@ import { InvalidDpopProofError } from '../../src/errors/http-errors.js';
 const ORIGIN = 'https://api.example.com';
 const PATH = '/api/messages/protected';
 
-/** A modulus of exactly `bits` bits (top bit set, odd), base64url, as a JWK carries it. */
-function modulus(bits: number): string {
-  const octets = randomBytes(Math.ceil(bits / 8));
-  const topBits = bits % 8 === 0 ? 8 : bits % 8;
-  octets[0] = ((octets[0] ?? 0) & ((1 << topBits) - 1)) | (1 << (topBits - 1));
-  octets[octets.length - 1] = (octets[octets.length - 1] ?? 0) | 1;
-  return octets.toString('base64url');
-}
+/** A modulus of exactly `bits` bits. */
+const modulus = oddInteger;
 
 describe('proofKeyShapeProblem', () => {
   const cases: [string, Record<string, unknown>, RegExp | undefined][] = [
