@@ -105,6 +105,11 @@ export class RedisReplayStore implements ReplayStore {
     this.#redis.on('ready', () => {
       this.#down = false;
       events.onState?.('ready');
+      // Start the clock of a Redis that has none (first use, or restarted empty) on connecting
+      // rather than at the first proof: the margin after it then often passes before any proof
+      // comes. Safe: a connection is made after the restart it follows. The script still writes
+      // it when missing (FLUSHALL without a reconnect).
+      this.#redis.set(START_KEY, String(Date.now()), 'NX').catch(() => { /* the script writes it then */ });
     });
   }
 

@@ -32,7 +32,13 @@ async function untilNot<R extends { statusCode: number }>(skip: (status: number)
 describe('RedisReplayStore: the start key and the per-key share, on a real Redis (injected clock)', () => {
   let store: RedisReplayStore;
   before(async () => {
+    const connectedAfter = Date.now();
     store = new RedisReplayStore(redis.url, { maxPerKey: 3 });
+    // Connected once a command without the rules passes (retried, bounded).
+    for (let i = 0; i < 50 && !(await store.remember('warm', Date.now() + 1_000, Date.now()).catch(() => false)); i += 1) await sleep(50);
+    const start = Number(await redisCommand(redis.url, 'GET', START_KEY));
+    assert.ok(start >= connectedAfter && start <= Date.now(), 'the store writes the start key when it connects');
+    // Then the memory is lost without a reconnect: the script must notice on the next proof.
     await redisCommand(redis.url, 'FLUSHALL');
   });
   after(() => store.close());
@@ -49,7 +55,7 @@ describe('RedisReplayStore: the start key and the per-key share, on a real Redis
   }
   const t0 = 1_700_000_000_000;
 
-  it('an empty Redis: the first proof sets the start key; proofs before it 401, within 10 s after it 503, then recorded', async () => {
+  it('FLUSHALL: the next proof sets the start key; proofs before it 401, within 10 s after it 503, then recorded', async () => {
     await assert.rejects(remember('old', t0 + 60_000, t0, { jkt: 'a', issuedAt: t0 - 1_000 }), (error: unknown) => {
       assert.ok(error instanceof InvalidDpopProofError);
       assert.equal(error.check, 'store_restart');
