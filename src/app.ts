@@ -29,6 +29,11 @@ export interface AppOptions {
   readonly shutdown?: GracefulShutdown;
   /** Turns metrics on: they are registered here (src/metrics/). Without it the request path has no metrics hook. */
   readonly metricsRegistry?: Registry;
+  /**
+   * When the in-memory replay store's memory starts (ms since the epoch); by default this process's
+   * start, since a proof an earlier process accepted is older. Tests not about restarts set it earlier.
+   */
+  readonly replayStoreStartedAt?: number;
 }
 
 /** Timeouts that stop slow or idle clients from holding sockets (slowloris). */
@@ -74,7 +79,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     });
   const tokenCache = TokenCache.create(config.tokenCache);
   const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: tokenCache });
-  const replayStore = await createReplayStore(config, app);
+  const replayStore = await createReplayStore(config, app, options.replayStoreStartedAt ?? performance.timeOrigin);
   app.addHook('onClose', () => replayStore.close());
   // RFC 9728: built once; its URL goes into every challenge.
   const protectedResource = protectedResourceFor(config);
@@ -119,12 +124,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 }
 
 /** Redis when REDIS_URL is set (loaded only then), else a bounded store in this process. */
-async function createReplayStore(config: Config, app: FastifyInstance): Promise<ReplayStore> {
+async function createReplayStore(config: Config, app: FastifyInstance, startedAt: number): Promise<ReplayStore> {
+  const maxPerKey = config.dpop.replayMaxPerKey;
   if (config.dpop.redisUrl === null) {
-    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError());
+    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError(), { maxPerKey, startedAt });
   }
   const { RedisReplayStore } = await import('./auth/redis-replay-store.js');
   return new RedisReplayStore(config.dpop.redisUrl, {
+    maxPerKey,
     onState: (state, error) => {
       if (state === 'ready') app.log.info('DPoP replay store (Redis) connected');
       else app.log.warn({ err: error }, 'DPoP replay store (Redis) unreachable: DPoP requests answer 503 until it is back');

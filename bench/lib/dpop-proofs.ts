@@ -1,4 +1,4 @@
-import { type KeyObject, createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { type KeyObject, createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 
 /**
@@ -29,4 +29,16 @@ export function makeProofs(key: BenchDpopKey, count: number, htm: string, htu: s
     proofs.push(`${input}.${sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
   }
   return proofs;
+}
+
+/**
+ * A random odd integer of exactly `bits` bits (top bit set), base64url as a JWK carries it: an RSA
+ * modulus or exponent of a given size for proofs that must be refused (no real key needed).
+ */
+export function oddInteger(bits: number): string {
+  const octets = randomBytes(Math.ceil(bits / 8));
+  const top = bits % 8 === 0 ? 8 : bits % 8;
+  octets[0] = ((octets[0] ?? 0) & ((1 << top) - 1)) | (1 << (top - 1));
+  octets[octets.length - 1] = (octets[octets.length - 1] ?? 0) | 1;
+  return octets.toString('base64url');
 }

@@ -82,7 +82,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const claims = verifier.cachedClaims(token) ?? (await verifier.verify(token));
     checkDpopBinding(claims, verified.jkt);
     // Last, so only proofs that pass every other check take room in the store.
-    if (!(await replayStore.remember(replayKey(verified.jkt, verified.jti), verified.expiresAt, at))) {
+    const source = { jkt: verified.jkt, issuedAt: verified.issuedAt };
+    if (!(await replayStore.remember(replayKey(verified.jkt, verified.jti), verified.expiresAt, at, source))) {
       throw new InvalidDpopProofError('replay', 'this proof was already used');
     }
     if (nonces !== null) reply.header('dpop-nonce', nonces.current());

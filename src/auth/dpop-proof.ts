@@ -3,6 +3,7 @@ import { errors as joseErrors } from 'jose';
 import { type DpopProofCheck, InvalidDpopProofError } from '../errors/http-errors.js';
 import { checkClaims, checkProtectedHeader, claimRules, decodeClaims, decodeProtectedHeader, splitCompactJws, verifySignature } from './compact-jws.js';
 import { type ProofKey, type ProofKeyCache, importProofKey } from './dpop-proof-keys.js';
+import { proofKeyShapeProblem } from './dpop-proof-key-limits.js';
 import { isRecord } from './guards.js';
 import { hasPrivateMembers } from './jwks-keys.js';
 
@@ -55,6 +56,8 @@ export interface VerifiedProof {
    * clock is up to that much behind still finds the entry while it would take the proof.
    */
   readonly expiresAt: number;
+  /** The proof's `iat`, in ms since the epoch: a replay store refuses proofs from before it started remembering. */
+  readonly issuedAt: number;
 }
 
 /** Resolves with the proof's thumbprint and jti; rejects with InvalidDpopProofError naming the check, or UseDpopNonceError from `checkNonce`. */
@@ -93,7 +96,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     refuse('ath', 'ath without an access token');
   }
   expect.checkNonce?.(payload['nonce']);
-  return { jkt: known.jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000 };
+  return { jkt: known.jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000, issuedAt: iat * 1000 };
 }
 
 /**
@@ -113,6 +116,9 @@ async function proofKey(proof: string, payloadStart: number, keys: ProofKeyCache
   const jwk: unknown = header['jwk'];
   if (!isRecord(jwk)) refuse('jwk', 'jwk header is missing or not an object');
   if (hasPrivateMembers(jwk)) refuse('jwk', 'jwk carries private or symmetric key members');
+  // Before jose imports the key or checks the signature: a costly key is refused at no cost.
+  const shapeProblem = proofKeyShapeProblem(jwk);
+  if (shapeProblem !== undefined) refuse('jwk', shapeProblem);
   let known: ProofKey;
   try {
     known = await importProofKey(header, checkProtectedHeader(header, ALGORITHMS));

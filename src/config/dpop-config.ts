@@ -23,7 +23,15 @@ export interface DpopConfig {
   readonly redisUrl: string | null;
   /** Bound of the in-memory replay store, in proofs (DPOP_REPLAY_MAX_ENTRIES, default 200 000). */
   readonly replayMaxEntries: number;
+  /**
+   * Live proofs one key (jkt) may hold in either replay store (DPOP_REPLAY_MAX_PER_KEY, default 1 %
+   * of DPOP_REPLAY_MAX_ENTRIES: 2 000), so at least 100 keys' full shares fit in the memory store.
+   */
+  readonly replayMaxPerKey: number;
 }
+
+/** By default a key's share is 1/100 of DPOP_REPLAY_MAX_ENTRIES: 100 keys at their limit fill the store. */
+const REPLAY_KEYS_PER_STORE = 100;
 
 /** API_ORIGIN: one or more origins (comma-separated) the clients call, e.g. https://api.example.com. */
 const apiOrigins = optionalString.transform((value, ctx) => {
@@ -72,6 +80,7 @@ export const DpopEnvSchema = z.object({
     error: 'must be at least 32 characters (e.g. openssl rand -base64 32), the same on every replica',
   }),
   DPOP_REPLAY_MAX_ENTRIES: integer(1000, 10_000_000, 200_000),
+  DPOP_REPLAY_MAX_PER_KEY: integer(1, 10_000_000, null),
   API_ORIGIN: apiOrigins,
   REDIS_URL: redisUrl,
 });
@@ -90,6 +99,14 @@ export function dpopConfigFrom(vars: DpopEnv, api: { readonly port: number; read
         '(a replay store shared by the workers), or set DPOP=disabled',
     );
   }
+  // One key alone must not be able to fill the store and lock every other DPoP client out.
+  const replayMaxPerKey = vars.DPOP_REPLAY_MAX_PER_KEY ?? Math.max(1, Math.floor(vars.DPOP_REPLAY_MAX_ENTRIES / REPLAY_KEYS_PER_STORE));
+  if (replayMaxPerKey >= vars.DPOP_REPLAY_MAX_ENTRIES) {
+    throw new ConfigError(
+      `Invalid configuration: DPOP_REPLAY_MAX_PER_KEY=${String(replayMaxPerKey)} must be less than DPOP_REPLAY_MAX_ENTRIES=${String(vars.DPOP_REPLAY_MAX_ENTRIES)} ` +
+        '(one key would fill the replay store)',
+    );
+  }
   const port = String(api.port);
   return {
     mode,
@@ -98,5 +115,6 @@ export function dpopConfigFrom(vars: DpopEnv, api: { readonly port: number; read
     nonceSecret: vars.DPOP_NONCE === 'required' ? (vars.DPOP_NONCE_SECRET ?? null) : null,
     redisUrl: vars.REDIS_URL ?? null,
     replayMaxEntries: vars.DPOP_REPLAY_MAX_ENTRIES,
+    replayMaxPerKey,
   };
 }

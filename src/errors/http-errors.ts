@@ -15,6 +15,7 @@ export type HttpErrorCode =
   | 'ERR_USE_DPOP_NONCE'
   | 'ERR_DPOP_BINDING'
   | 'ERR_REPLAY_STORE_UNAVAILABLE'
+  | 'ERR_DPOP_KEY_SHARE_FULL'
   | 'ERR_BAD_REQUEST'
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED';
@@ -52,6 +53,7 @@ export type DpopProofCheck =
   | 'ath' // not base64url(SHA-256(access token))
   | 'nonce' // a nonce that this server did not issue, or one that has expired
   | 'replay' // this proof (jkt + jti) was already accepted within the window
+  | 'store_restart' // iat before the replay store started remembering (plus the skew): it may have been accepted before
   | 'claims'; // another claim jose refuses (exp in the past, nbf in the future...)
 
 /** Why a token and the way it was sent do not fit together: for the log and metrics only. */
@@ -213,8 +215,22 @@ export class ReplayStoreUnavailableError extends HttpError {
   override readonly name = 'ReplayStoreUnavailableError';
   readonly statusCode = 503;
   readonly code = 'ERR_REPLAY_STORE_UNAVAILABLE';
-  constructor(options?: ErrorOptions) {
-    super('DPoP proofs cannot be checked for replay right now; try again shortly', { 'retry-after': '1' }, options);
+  /** @param retryAfterSeconds when to try again (default 1: Redis reconnects within a second or two). */
+  constructor(options?: ErrorOptions, retryAfterSeconds = 1) {
+    super('DPoP proofs cannot be checked for replay right now; try again shortly', { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }, options);
+  }
+}
+
+/**
+ * One proof key holds its whole share of the replay store (DPOP_REPLAY_MAX_PER_KEY live proofs):
+ * its proofs wait until its oldest entry lapses, so it cannot fill the store for everyone else.
+ */
+export class DpopKeyShareFullError extends HttpError {
+  override readonly name = 'DpopKeyShareFullError';
+  readonly statusCode = 429;
+  readonly code = 'ERR_DPOP_KEY_SHARE_FULL';
+  constructor(retryAfterSeconds: number) {
+    super('Too many DPoP proofs with this key; try again later', { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
   }
 }
 

@@ -21,7 +21,8 @@ export type RefusalReason =
   | `dpop_${DpopBindingCheck}`
   | 'permission'
   | 'keys_unavailable'
-  | 'replay_store_unavailable';
+  | 'replay_store_unavailable'
+  | 'dpop_key_share_full';
 
 /**
  * The refusal reason of an error the API answers with, or null for errors that are not about
@@ -50,6 +51,8 @@ export function refusalReason(error: HttpError): RefusalReason | null {
       return error instanceof DpopBindingError ? `dpop_${error.check}` : 'dpop_confirmation';
     case 'ERR_REPLAY_STORE_UNAVAILABLE':
       return 'replay_store_unavailable';
+    case 'ERR_DPOP_KEY_SHARE_FULL':
+      return 'dpop_key_share_full';
     case 'ERR_BAD_REQUEST':
     case 'ERR_NOT_FOUND':
     case 'ERR_METHOD_NOT_ALLOWED':

@@ -51,6 +51,9 @@ export const ERROR_RESPONSES = {
     Allow: { description: '`GET, HEAD`' },
   }),
   408: errorResponse('The request was not received within 10 s (`Request Timeout`)', closesConnection),
+  429: errorResponse('One DPoP key already holds its whole share of the replay store (`DPOP_REPLAY_MAX_PER_KEY` live proofs)', {
+    'Retry-After': { description: 'Seconds until the key\'s oldest proof lapses and a new one is taken' },
+  }),
   431: errorResponse('Request headers over 16 KiB (`Request Header Fields Too Large`)', closesConnection),
   500: errorResponse('Anything unexpected (`Internal Server Error`); details go to the log only'),
   503: errorResponse('The signing keys needed to check access tokens, or the DPoP replay store, cannot be reached right now', {

@@ -21,6 +21,7 @@ export const protectedMessageSchema = {
     200: ok('The protected message'),
     ...COMMON_ERROR_RESPONSES,
     401: ERROR_RESPONSES[401],
+    429: ERROR_RESPONSES[429],
     503: ERROR_RESPONSES[503],
   },
 } as const;
@@ -35,6 +36,7 @@ export const adminMessageSchema = {
     ...COMMON_ERROR_RESPONSES,
     401: ERROR_RESPONSES[401],
     403: ERROR_RESPONSES[403],
+    429: ERROR_RESPONSES[429],
     503: ERROR_RESPONSES[503],
   },
 } as const;

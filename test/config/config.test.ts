@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       nonceSecret: null,
       redisUrl: null,
       replayMaxEntries: 200_000,
+      replayMaxPerKey: 2_000,
     });
     assert.equal(config.metricsPort, null);
   });
@@ -73,6 +74,8 @@ describe('parseConfig', () => {
     [{ DPOP_NONCE: 'off', DPOP_NONCE_SECRET: 's'.repeat(32) }, { nonceSecret: null }],
     [{ WEB_CONCURRENCY: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, { redisUrl: 'redis://127.0.0.1:6379' }],
     [{ WEB_CONCURRENCY: '2', DPOP: 'disabled' }, { mode: 'disabled', redisUrl: null }],
+    [{ DPOP_REPLAY_MAX_ENTRIES: '1000' }, { replayMaxEntries: 1000, replayMaxPerKey: 10 }],
+    [{ DPOP_REPLAY_MAX_ENTRIES: '1000', DPOP_REPLAY_MAX_PER_KEY: '999' }, { replayMaxPerKey: 999 }],
   ];
   for (const [vars, expected] of dpopSettings) {
     it(`DPoP settings ${JSON.stringify(vars)}`, () => {
@@ -193,6 +196,8 @@ describe('parseConfig', () => {
     [{ DPOP_NONCE: 'required' }, 'DPOP_NONCE_SECRET', /at least 32 characters/],
     [{ DPOP_NONCE_SECRET: 'short' }, 'DPOP_NONCE_SECRET', /at least 32 characters/],
     [{ DPOP_REPLAY_MAX_ENTRIES: '10' }, 'DPOP_REPLAY_MAX_ENTRIES', /1000 to 10000000/],
+    [{ DPOP_REPLAY_MAX_PER_KEY: '0' }, 'DPOP_REPLAY_MAX_PER_KEY', /1 to 10000000/],
+    [{ DPOP_REPLAY_MAX_PER_KEY: '1000', DPOP_REPLAY_MAX_ENTRIES: '1000' }, 'DPOP_REPLAY_MAX_PER_KEY', /must be less than DPOP_REPLAY_MAX_ENTRIES=1000/],
     [{ API_ORIGIN: 'https://api.example.com/api' }, 'API_ORIGIN', /no path/],
     [{ API_ORIGIN: 'api.example.com' }, 'API_ORIGIN', /origins like/],
     [{ API_ORIGIN: 'https://api.example.com?' }, 'API_ORIGIN', /origins like/],

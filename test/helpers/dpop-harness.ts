@@ -48,7 +48,8 @@ export async function startDpopHarness(dpop: Partial<DpopConfig> = {}): Promise<
   const base = apiConfigFor(tenant.tenant.url);
   const config: Config = { ...base, logLevel: 'info', dpop: { ...base.dpop, origins: [API_ORIGIN], ...dpop } };
   const logs: string[] = [];
-  const app = await buildApp(config, { logStream: { write: (line) => { logs.push(line); } } });
+  // A store remembering for a minute already: these tests are not about restarts (dpop-replay-restart.test.ts is).
+  const app = await buildApp(config, { logStream: { write: (line) => { logs.push(line); } }, replayStoreStartedAt: Date.now() - 60_000 });
   const key = await dpopClientKey();
   const [userToken, adminToken] = await Promise.all([boundToken(tenant, key, 'user'), boundToken(tenant, key, 'admin')]);
   const harness: DpopHarness = {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from './server-process.js';
 
 /** The Debian package's server (.ci/run installs it when missing). */
@@ -69,4 +70,16 @@ export async function startTestRedis(): Promise<TestRedis> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs one command on a Redis over its own short-lived connection (tests set up or inspect keys). */
+export async function redisCommand(url: string, command: string, ...args: string[]): Promise<unknown> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  client.on('error', () => { /* reported by the command's rejection */ });
+  try {
+    await client.connect();
+    return await client.call(command, ...args);
+  } finally {
+    client.disconnect();
+  }
 }

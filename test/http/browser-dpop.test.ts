@@ -80,7 +80,7 @@ describe('a browser client with DPoP (chromium)', { skip: existsSync(CHROMIUM) ?
       ...base,
       clientOriginUrl: pageOrigin,
       dpop: { ...base.dpop, origins: [apiOrigin], nonceSecret: 'a-test-secret-of-at-least-32-characters' },
-    });
+    }, { replayStoreStartedAt: Date.now() - 60_000 }); // not about restarts: a store remembering for a minute
     await app.listen({ host: '127.0.0.1', port: apiPort });
     const key = await dpopClientKey();
     const input = {

@@ -95,6 +95,7 @@ describe('the OpenAPI document', () => {
       404: [],
       405: ['Allow'],
       408: ['Connection'],
+      429: ['Retry-After'],
       431: ['Connection'],
       500: [],
       503: ['Retry-After'],

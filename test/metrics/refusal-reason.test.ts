@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   BadRequestError,
   DpopBindingError,
+  DpopKeyShareFullError,
   InvalidDpopProofError,
   ReplayStoreUnavailableError,
   UseDpopNonceError,
@@ -44,6 +45,8 @@ const ROWS: readonly (readonly [HttpError, RefusalReason | null])[] = [
   [new DpopBindingError('bound_token_as_bearer', 'test'), 'dpop_bound_token_as_bearer'],
   [new DpopBindingError('thumbprint', 'test'), 'dpop_thumbprint'],
   [new ReplayStoreUnavailableError(), 'replay_store_unavailable'],
+  [new InvalidDpopProofError('store_restart', 'test'), 'dpop_store_restart'],
+  [new DpopKeyShareFullError(3), 'dpop_key_share_full'],
   [new BadRequestError('Request bodies are not accepted'), null],
   [new NotFoundError(), null],
   [new MethodNotAllowedError(['GET', 'HEAD']), null],

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisReplayStore } from '../../src/auth/redis-replay-store.js';
+import { RedisReplayStore, START_KEY } from '../../src/auth/redis-replay-store.js';
 import { ReplayStoreUnavailableError } from '../../src/errors/http-errors.js';
 import { type DpopClientKey, dpopClientKey, makeProof } from '../helpers/dpop.js';
 import { type DpopHarness, PROTECTED, boundToken, startDpopHarness } from '../helpers/dpop-harness.js';
-import { type TestRedis, startTestRedis } from '../helpers/redis-server.js';
+import { type TestRedis, redisCommand, startTestRedis } from '../helpers/redis-server.js';
 import { type ServerProcess, freePort, startServerProcess } from '../helpers/server-process.js';
 import { type TestTenant, startTestTenant } from '../helpers/tenant.js';
 import { assertRefused } from './helpers.js';
@@ -17,12 +17,20 @@ import { assertRefused } from './helpers.js';
  * and an outage: 503 at once while Redis is down (never a pass without the check), then recovery.
  */
 let redis: TestRedis;
-before(async () => { redis = await startTestRedis(); });
+/**
+ * A Redis that has been remembering proofs for a minute: an empty one makes the API refuse proofs
+ * made in the 10 s after it first sees it (dpop-replay-restart.test.ts); these tests are not about that.
+ */
+const rememberingForAMinute = () => redisCommand(redis.url, 'SET', START_KEY, String(Date.now() - 60_000));
+before(async () => {
+  redis = await startTestRedis();
+  await rememberingForAMinute();
+});
 after(() => redis.close());
 
 describe('RedisReplayStore', () => {
   it('records a key once, with a TTL of the proof window', async (t) => {
-    const store = new RedisReplayStore(redis.url);
+    const store = new RedisReplayStore(redis.url, { maxPerKey: 10 });
     t.after(() => store.close());
     const now = Date.now();
     // The client connects in the background; the first command may come before it is ready.
@@ -36,7 +44,7 @@ describe('RedisReplayStore', () => {
   });
 
   it('an unreachable Redis: rejects with ReplayStoreUnavailableError within a second, and does not crash', async (t) => {
-    const store = new RedisReplayStore(`redis://127.0.0.1:${String(await freePort())}`);
+    const store = new RedisReplayStore(`redis://127.0.0.1:${String(await freePort())}`, { maxPerKey: 10 });
     t.after(() => store.close());
     const started = Date.now();
     await assert.rejects(store.remember('k', Date.now() + 60_000, Date.now()), ReplayStoreUnavailableError);
@@ -74,6 +82,8 @@ describe('the API on Redis: an outage mid-run', () => {
       assert.ok(refusal !== undefined, 'the 503 is logged with its code');
     } finally {
       await redis.start();
+      // Back with its memory, as a Redis with persistence comes back (back empty: dpop-replay-restart.test.ts).
+      await rememberingForAMinute();
     }
     await waitFor200(async () => h.dpop(h.userToken, await h.proof(h.userToken)));
     const proof = await h.proof(h.userToken);

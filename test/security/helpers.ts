@@ -137,6 +137,7 @@ export const ERROR_MESSAGES: Readonly<Record<number, RegExp>> = {
   400: /^(Authorization header must be "(Bearer|DPoP) <token>": .+|A DPoP request (needs a DPoP header with the proof|takes exactly one DPoP header)|Request bodies are not accepted|Bad Request)$/,
   401: /^(Bad credentials|Requires authentication)$/,
   403: /^Permission denied$/,
+  429: /^Too many DPoP proofs with this key; try again later$/,
   503: /^DPoP proofs cannot be checked for replay right now; try again shortly$/,
   408: /^Request Timeout$/,
   431: /^Request Header Fields Too Large$/,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { findDevTenantClient } from '../grants/client-credentials.js';
 import { type DpopSigner, createDpopSigner } from '../dpop-client.js';
@@ -9,7 +10,7 @@ import { CliError, loadConfigWithDevTenant, runCli, tenantUnreachableError, usag
  * end, with a token from the running dev tenant. With --dpop it does what a DPoP client does
  * (RFC 9449): makes a key, asks /oauth/token for a token bound to it with a proof, then calls
  * the API with `Authorization: DPoP` and a fresh proof, retrying once with the server's nonce if
- * asked (use_dpop_nonce). Prints the status, then the body, on stdout; what it did on stderr.
+ * asked (use_dpop_nonce), and once after the Retry-After of a 503 (a replay store that just started). Prints the status, then the body, on stdout; what it did on stderr.
  */
 
 const USAGE = `Usage: npm run -s call -- <path> [--admin] [--dpop]
@@ -29,7 +30,24 @@ const OPTIONS = {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
+/**
+ * An API whose replay store has just started (a restart) holds fresh DPoP proofs back for a few
+ * seconds with 503 and Retry-After (README, Restarts): waited once, as a DPoP client should, so
+ * `npm start` followed at once by `npm run call -- ... --dpop` works.
+ */
+const MAX_RETRY_AFTER_SECONDS = 15;
+
 async function callApi(url: URL, token: string, signer: DpopSigner | undefined): Promise<Response> {
+  const response = await callWithNonce(url, token, signer);
+  const wait = Number(response.headers.get('retry-after'));
+  if (signer === undefined || response.status !== 503 || !Number.isInteger(wait) || wait < 1 || wait > MAX_RETRY_AFTER_SECONDS) return response;
+  process.stderr.write(`The API asked to wait ${String(wait)} s (its DPoP replay store has just started); retrying with a fresh proof.\n`);
+  await response.arrayBuffer();
+  await sleep(wait * 1000);
+  return callWithNonce(url, token, signer);
+}
+
+async function callWithNonce(url: URL, token: string, signer: DpopSigner | undefined): Promise<Response> {
   const htu = `${url.origin}${url.pathname}`;
   const send = async (nonce?: string) =>
     fetch(url, {
