@@ -197,6 +197,7 @@ describe('the server process with a real tenant configured', () => {
 describe('signing keys in a real process (issue 15)', () => {
   const apiEnv = async (jwksUrl: string) => ({
     NODE_ENV: 'production',
+    ALLOW_LOOPBACK_ISSUER: 'true',
     AUTH0_DOMAIN: jwksUrl,
     AUTH0_AUDIENCE: DEFAULT_AUDIENCE,
     PORT: String(await freePort()),
