@@ -3,7 +3,8 @@
 // Node 20's `--test` cannot expand globs, so the files are listed here.
 //
 // Files run concurrently (each in its own process): most of them wait on sockets and child
-// processes, not on the CPU. Before they start, this script
+// processes, not on the CPU. Node's runner starts them in path order whatever order they are
+// given in (so test/server.test.ts, the longest, starts among the last). Before they start, this script
 // - builds the production bundle once into a temporary folder (HELLO_API_TEST_BUILD), which the
 //   tests that need dist/ copy or run instead of building their own;
 // - makes one folder where test processes reserve the ports they hand to child processes
@@ -13,25 +14,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/**
- * Files started first, longest first (measured: README, "Tests"), so the longest ones do not start
- * last and leave the other slots idle at the end. The rest follow in path order.
- */
-const SLOW_FIRST = [
-  'test/server.test.ts',
-  'test/shutdown.test.ts',
-  'test/metrics/metrics.test.ts',
-  'test/security/dpop-redis.test.ts',
-  'test/dev-tenant/cli-token.test.ts',
-  'test/security/resource-limits.test.ts',
-  'test/security/jwt-attacks.test.ts',
-  'test/dev-tenant/dpop-binding.test.ts',
-  'test/security/fuzz-dpop.test.ts',
-  'test/dev-tenant/cli-call.test.ts',
-  'test/security/fuzz.test.ts',
-  'test/http/openapi.test.ts',
-];
 
 /**
  * How many test files run at once (TEST_CONCURRENCY overrides). Node's default is one file per
@@ -44,22 +26,16 @@ const DEFAULT_CONCURRENCY = 6;
 const NEEDS_BUILD = /\b(startServerProcess|copyBuild)\(/;
 
 const filter = process.argv.slice(2);
-const found = readdirSync('test', { recursive: true, encoding: 'utf8' })
+const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.test.ts'))
   .map((file) => join('test', file))
   .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
   .sort();
 
-if (found.length === 0) {
+if (files.length === 0) {
   console.error('No test files found.');
   process.exit(1);
 }
-
-const rank = (file) => {
-  const index = SLOW_FIRST.indexOf(file);
-  return index === -1 ? SLOW_FIRST.length : index;
-};
-const files = [...found].sort((a, b) => rank(a) - rank(b));
 
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? DEFAULT_CONCURRENCY);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
