@@ -5,22 +5,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseConfig } from '../src/server-config.js';
 import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
 import { MESSAGES } from '../src/messages/messages.js';
+import { copyBuild } from './helpers/build.js';
 import { freePort, startServerProcess } from './helpers/server-process.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // What production runs: the bundle `npm run build` makes, started from a folder with no
 // node_modules anywhere above it, so a missing or unbundled dependency shows here.
 let outdir: string;
 before(async () => {
   outdir = await mkdtemp(join(tmpdir(), 'hello-api-build-'));
-  await run(process.execPath, ['scripts/build.mjs', '--outdir', outdir], { cwd: ROOT, timeout: 60_000 });
+  await copyBuild(outdir);
 });
 after(() => rm(outdir, { recursive: true, force: true }));
 
@@ -46,7 +45,7 @@ describe('the production build', () => {
       assert.ok(devTenant);
       const commands = devTenantCurlCommands({ apiUrl: `http://127.0.0.1:${env.PORT}`, tenantUrl: devTenant.url, config: devTenant });
       const script = [commands.callPublic, commands.fetchToken, commands.callProtected, commands.callAdmin, commands.fetchAdminToken, commands.callAdmin].join('\n');
-      const { stdout } = await run('bash', ['-c', script], { timeout: 20_000 });
+      const { stdout } = await run('bash', ['-c', script], { timeout: 60_000 });
       assert.deepEqual(stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [
         { message: MESSAGES.public },
         { message: MESSAGES.protected },

@@ -12,6 +12,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, parseAllDocuments } from 'yaml';
+import { copyBuild } from './helpers/build.js';
 import { freePort, startProcess } from './helpers/server-process.js';
 import { type TestTenant, startTestTenant } from './helpers/tenant.js';
 
@@ -95,7 +96,7 @@ describe('the image layout, run as the image runs it', () => {
     const stageRoot = await mkdtemp(join(tmpdir(), 'hello-api-image-'));
     imageRoot = stageRoot;
     const buildStage = join(stageRoot, 'build-stage');
-    await run(process.execPath, ['scripts/build.mjs', '--outdir', join(buildStage, 'dist')], { cwd: ROOT, timeout: 60_000 });
+    await copyBuild(join(buildStage, 'dist'));
     for (const copy of only('COPY')) {
       const [source = '', destination = ''] = copy.getArguments().map((argument) => argument.getValue());
       const target = join(stageRoot, 'image', posix.resolve(workdir, destination));
@@ -138,7 +139,7 @@ describe('the image layout, run as the image runs it', () => {
       await server.waitFor(({ stdout }) => stdout.includes('"msg":"api started"'));
       const [checkCommand, ...checkArgs] = healthcheckCommand;
       assert.equal(checkCommand, 'node');
-      await run(process.execPath, checkArgs, { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 5_000 });
+      await run(process.execPath, checkArgs, { cwd, env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 30_000 });
       const response = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.deepEqual(await response.json(), { status: 'ok' });
       assert.equal(await server.stop('SIGTERM'), 0);

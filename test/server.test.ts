@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const BANNER_END = /Call the API:[\s\S]*={78}/;
 
 async function bash(script: string): Promise<string> {
-  const { stdout } = await run('bash', ['-c', script], { timeout: 20_000 });
+  const { stdout } = await run('bash', ['-c', script], { timeout: 60_000 });
   return stdout.trim();
 }
 

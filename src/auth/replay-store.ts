@@ -45,6 +45,8 @@ export interface MemoryReplayStoreOptions {
    * by an earlier process is older); default: when the store is made.
    */
   readonly startedAt?: number;
+  /** What entries age by, in ms (default performance.now); tests pass a fake one. */
+  readonly clock?: () => number;
 }
 
 /** One process, one clock: a proof it accepted had `iat` at most the future skew past its last moment. */
@@ -91,7 +93,12 @@ export class MemoryReplayStore implements ReplayStore {
     // Bounded by maxSize (one unit per proof) rather than `max`, which would allocate arrays for
     // every slot up front (measured: 9 MB of RSS at 200 000) even when no client uses DPoP.
     // ttlAutopurge off: expired entries are dropped lazily, and purged in bulk only when full.
-    this.#entries = new LRUCache({ maxSize: maxEntries, sizeCalculation: () => 1, ttlResolution: 0 });
+    this.#entries = new LRUCache({
+      maxSize: maxEntries,
+      sizeCalculation: () => 1,
+      ttlResolution: 0,
+      ...(options.clock !== undefined && { perf: { now: options.clock } }),
+    });
   }
 
   get size(): number {

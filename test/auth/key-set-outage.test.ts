@@ -20,10 +20,12 @@ after(async () => {
 });
 
 describe('API while the signing keys are unreachable', () => {
-  it('serves /public, answers 503 fast on protected routes, says not ready, and recovers', async () => {
+  it('serves /public, answers 503 fast on protected routes, says not ready, and recovers', async (t) => {
     const config = apiConfigFor(tenant.tenant.url);
     const keySet = new RemoteKeySet({ jwksUri: jwks.jwksUri, retryDelayMs: 200, maxRetryDelayMs: 200 });
     const app = await buildApp(config, { issuers: new IssuerRegistry([{ issuer: tenant.tenant.issuer, keySet }]) });
+    // Closed even when an assertion fails, so a failure cannot keep the file running.
+    t.after(() => app.close());
     const token = await tenant.token('admin');
     const call = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
 
@@ -44,7 +46,6 @@ describe('API while the signing keys are unreachable', () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal((await call('/api/messages/admin')).statusCode, 200);
     assert.equal((await call('/readyz')).statusCode, 200);
-    await app.close();
   });
 });
 
@@ -56,7 +57,7 @@ describe('a token with a new kid during an outage', () => {
   before(async () => { server = await startJwksServer({ kind: 'json', body: {} }); });
   after(() => server.close());
 
-  it('gets 503 with Retry-After from the first request, also right after a good fetch; after recovery only a truly unknown kid gets 401', async () => {
+  it('gets 503 with Retry-After from the first request, also right after a good fetch; after recovery only a truly unknown kid gets 401', async (t) => {
     const [oldKey, newKey, ghostKey] = await Promise.all([makeTestKey('old'), makeTestKey('new'), makeTestKey('ghost')]);
     server.behaviour = { kind: 'json', body: { keys: [oldKey.jwk] } };
     const issuer = `${server.url}/`;
@@ -67,6 +68,7 @@ describe('a token with a new kid during an outage', () => {
       issuers: new IssuerRegistry([{ issuer, keySet }]),
       logStream: { write: (line) => lines.push(line) },
     });
+    t.after(() => app.close());
     const call = async (key: TestKey) => {
       const token = await signTestToken(key, issuer);
       return app.inject({ url: '/api/messages/protected', headers: { authorization: `Bearer ${token}` } });
@@ -93,6 +95,5 @@ describe('a token with a new kid during an outage', () => {
     assert.equal((await call(newKey)).statusCode, 200);
     assert.equal((await call(ghostKey)).statusCode, 401, 'a successful fetch shows this kid is not there');
     assert.equal(logged('access token refused').at(-1)?.['check'], 'kid');
-    await app.close();
   });
 });

@@ -14,7 +14,7 @@ import { clientFor, startTestTenant, tempKeysDir, testTenantConfig } from '../he
 const API_URL = 'http://localhost:6060';
 
 async function bash(t: TestContext, script: string) {
-  return run('bash', ['-c', script], { env: childEnv({}), cwd: await tempKeysDir(t), timeoutMs: 15_000 });
+  return run('bash', ['-c', script], { env: childEnv({}), cwd: await tempKeysDir(t), timeoutMs: 60_000 });
 }
 
 async function verifiedPermissions(tenant: DevTenant, token: string, audience: string): Promise<unknown> {

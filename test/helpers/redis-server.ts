@@ -22,7 +22,8 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 10_000;
+// Wide: a start takes milliseconds on a quiet machine, seconds beside other busy processes.
+const READY_TIMEOUT_MS = 60_000;
 
 export async function startTestRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'hello-api-redis-'));

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,33 +8,24 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX_LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const SERVER_ENTRY = join(ROOT, 'src', 'server.ts');
 
-/** Ports this test process has handed out: the OS may offer a just-released port again. */
-const handedOut = new Set<number>();
+import { sharedServerEntry } from './build.js';
+
+export { freePort } from './free-port.js';
 
 /**
- * A free TCP port on 127.0.0.1 (asked of the OS, then released), never one this process handed out
- * before: two calls in a row (PORT, then DEV_TENANT_PORT) once got the same port and the start was refused.
+ * How long waitFor waits by default: a start takes about a second on a quiet machine and several
+ * times that beside other busy processes; a generous bound costs nothing when all goes well.
  */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    if (!handedOut.has(address.port)) {
-      handedOut.add(address.port);
-      return address.port;
-    }
-  }
-  throw new Error('no free port that was not handed out already (50 tries)');
-}
+const WAIT_TIMEOUT_MS = 60_000;
 
 export interface ServerProcess {
   readonly child: ChildProcess;
   stdout: string;
   stderr: string;
-  /** Resolves when `predicate` holds for the output so far; rejects on exit or after `timeoutMs`. */
+  /**
+   * Resolves when `predicate` holds for the output so far; rejects on exit, or after `timeoutMs`
+   * and then kills the process, so a start that failed does not keep the test file running.
+   */
   waitFor(predicate: (output: { stdout: string; stderr: string }) => boolean, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
@@ -43,11 +33,12 @@ export interface ServerProcess {
 }
 
 /**
- * Runs `src/server.ts` through tsx (no build needed), or a built `server.js` when `builtEntry` is
- * given, in an empty working directory (removed when the process exits) so a developer's own
- * `.env` cannot change what the test sees.
+ * Runs the server in an empty working directory (removed when the process exits) so a developer's
+ * own `.env` cannot change what the test sees: the built `server.js` given as `builtEntry`, else
+ * the bundle scripts/run-tests.mjs built from src/ for this run (what production runs; it starts
+ * on a third of the CPU tsx needs), else, for a test file run on its own, `src/server.ts` through tsx.
  */
-export async function startServerProcess(env: Record<string, string>, builtEntry?: string): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, builtEntry: string | undefined = sharedServerEntry()): Promise<ServerProcess> {
   const cwd = await mkdtemp(join(tmpdir(), 'hello-api-server-'));
   const args = builtEntry === undefined ? ['--import', TSX_LOADER, SERVER_ENTRY] : [builtEntry];
   const server = startProcess(process.execPath, args, { cwd, env });
@@ -80,14 +71,15 @@ export function startProcess(command: string, args: readonly string[], { cwd, en
     child,
     get stdout() { return state.stdout; },
     get stderr() { return state.stderr; },
-    waitFor(predicate, timeoutMs = 15_000) {
+    waitFor(predicate, timeoutMs = WAIT_TIMEOUT_MS) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {
           if (predicate(state)) { done(); resolve(); }
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`timed out; stdout: ${state.stdout}\nstderr: ${state.stderr}`));
+          child.kill('SIGKILL');
+          reject(new Error(`timed out after ${String(timeoutMs)} ms; stdout: ${state.stdout}\nstderr: ${state.stderr}`));
         }, timeoutMs);
         const done = () => { clearTimeout(timer); listeners.delete(check); };
         listeners.add(check);

@@ -59,7 +59,7 @@ export async function getTenant(tt: TestTenant, pathAndQuery: string, cookie?: s
   const response = await fetch(`${tt.tenant.url}${pathAndQuery}`, {
     redirect: 'manual',
     headers: cookie === undefined ? {} : { cookie },
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(30_000),
   });
   return answer(response);
 }
@@ -80,7 +80,7 @@ export async function submitLogin(tt: TestTenant, loginUrl: string, email: strin
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
     body: new URLSearchParams({ state, user: user.userId }).toString(),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(30_000),
   });
   return answer(response);
 }
@@ -124,7 +124,7 @@ export async function postToken(tt: TestTenant, fields: Readonly<Record<string, 
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(withoutUndefined(fields)).toString(),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(30_000),
   });
   const body: unknown = await response.json();
   if (typeof body !== 'object' || body === null) throw new Error('not a JSON object');

@@ -58,7 +58,7 @@ const runChromium = (url: string, profileDir: string): Promise<string> =>
     const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('error', (error) => { clearTimeout(timer); reject(error); });
     child.once('close', () => { clearTimeout(timer); resolve(stdout); });
   });
