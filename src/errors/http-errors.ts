@@ -83,17 +83,27 @@ export interface TokenRefusalDetails {
 }
 
 export abstract class HttpError extends Error {
-  abstract readonly statusCode: number;
-  abstract readonly code: HttpErrorCode;
   /** Extra response headers, e.g. WWW-Authenticate or Retry-After. */
   readonly headers: Readonly<Record<string, string>>;
   /** Set on refusals of credentials: the authorize hook adds the WWW-Authenticate it implies. */
   readonly challenge?: AuthChallenge;
 
-  constructor(message: string, headers: Readonly<Record<string, string>> = {}, options?: ErrorOptions) {
+  /** Each subclass fixes its status and code; `message` is the whole public `{"message"}` body. */
+  constructor(
+    readonly statusCode: number,
+    readonly code: HttpErrorCode,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.headers = headers;
   }
+}
+
+/** The Retry-After header of a 429 or 503: whole seconds, at least 1. */
+function retryAfter(seconds: number): Readonly<Record<string, string>> {
+  return { 'retry-after': String(Math.max(1, Math.ceil(seconds))) };
 }
 
 /** The realm named in every WWW-Authenticate challenge (RFC 6750 section 3). */
@@ -102,11 +112,9 @@ export const REALM = 'api';
 /** No credentials at all (no Authorization header, or another scheme such as Basic). */
 export class MissingTokenError extends HttpError {
   override readonly name = 'MissingTokenError';
-  readonly statusCode = 401;
-  readonly code = 'ERR_MISSING_TOKEN';
   override readonly challenge = {};
   constructor() {
-    super('Requires authentication');
+    super(401, 'ERR_MISSING_TOKEN', 'Requires authentication');
   }
 }
 
@@ -116,23 +124,22 @@ export class MissingTokenError extends HttpError {
  */
 export class MalformedAuthorizationError extends HttpError {
   override readonly name = 'MalformedAuthorizationError';
-  readonly statusCode = 400;
-  readonly code = 'ERR_MALFORMED_AUTHORIZATION';
   override readonly challenge = { error: 'invalid_request' } as const;
+  constructor(message: string) {
+    super(400, 'ERR_MALFORMED_AUTHORIZATION', message);
+  }
 }
 
 /** Bad signature, expired, wrong issuer or audience, unknown key, not a JWT: all look the same outside. */
 export class InvalidTokenError extends HttpError {
   override readonly name = 'InvalidTokenError';
-  readonly statusCode = 401;
-  readonly code = 'ERR_INVALID_TOKEN';
   /** Which check failed, and why in words: for the log and metrics only, never sent to the client. */
   readonly check: TokenCheck;
   readonly reason: string;
   readonly details: TokenRefusalDetails;
   override readonly challenge = { error: 'invalid_token' } as const;
   constructor(check: TokenCheck, reason: string, details: TokenRefusalDetails = {}, options?: ErrorOptions) {
-    super('Bad credentials', {}, options);
+    super(401, 'ERR_INVALID_TOKEN', 'Bad credentials', {}, options);
     this.check = check;
     this.reason = reason;
     this.details = details;
@@ -142,11 +149,9 @@ export class InvalidTokenError extends HttpError {
 /** A valid token without the permission the route needs. */
 export class InsufficientPermissionError extends HttpError {
   override readonly name = 'InsufficientPermissionError';
-  readonly statusCode = 403;
-  readonly code = 'ERR_INSUFFICIENT_PERMISSION';
   override readonly challenge: AuthChallenge;
   constructor(permission: string) {
-    super('Permission denied');
+    super(403, 'ERR_INSUFFICIENT_PERMISSION', 'Permission denied');
     this.challenge = { error: 'insufficient_scope', scope: permission };
   }
 }
@@ -154,14 +159,10 @@ export class InsufficientPermissionError extends HttpError {
 /** An issuer's signing keys cannot be had right now; the token may well be fine. */
 export class KeySetUnavailableError extends HttpError {
   override readonly name = 'KeySetUnavailableError';
-  readonly statusCode = 503;
-  readonly code = 'ERR_KEY_SET_UNAVAILABLE';
   /** For the log only: whose keys, and the kid the token named. */
   readonly details: { readonly issuer?: string; readonly kid?: string };
   constructor(retryAfterSeconds: number, details: { readonly issuer?: string; readonly kid?: string } = {}, options?: ErrorOptions) {
-    super('The signing keys needed to check access tokens are unavailable; try again shortly', {
-      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
-    }, options);
+    super(503, 'ERR_KEY_SET_UNAVAILABLE', 'The signing keys needed to check access tokens are unavailable; try again shortly', retryAfter(retryAfterSeconds), options);
     this.details = details;
   }
 }
@@ -169,14 +170,12 @@ export class KeySetUnavailableError extends HttpError {
 /** A DPoP proof that fails a check of RFC 9449 section 4.3 (replay included). */
 export class InvalidDpopProofError extends HttpError {
   override readonly name = 'InvalidDpopProofError';
-  readonly statusCode = 401;
-  readonly code = 'ERR_INVALID_DPOP_PROOF';
   override readonly challenge = { error: 'invalid_dpop_proof', scheme: 'dpop' } as const;
   /** For the log and metrics only; the client sees "Bad credentials". */
   readonly check: DpopProofCheck;
   readonly reason: string;
   constructor(check: DpopProofCheck, reason: string, options?: ErrorOptions) {
-    super('Bad credentials', {}, options);
+    super(401, 'ERR_INVALID_DPOP_PROOF', 'Bad credentials', {}, options);
     this.check = check;
     this.reason = reason;
   }
@@ -185,12 +184,10 @@ export class InvalidDpopProofError extends HttpError {
 /** The server wants a nonce in the proof (RFC 9449 section 8): retry with the one in DPoP-Nonce. */
 export class UseDpopNonceError extends HttpError {
   override readonly name = 'UseDpopNonceError';
-  readonly statusCode = 401;
-  readonly code = 'ERR_USE_DPOP_NONCE';
   override readonly challenge = { error: 'use_dpop_nonce', scheme: 'dpop' } as const;
   readonly check: 'missing' | 'stale';
   constructor(nonce: string, check: 'missing' | 'stale') {
-    super('Bad credentials', { 'dpop-nonce': nonce });
+    super(401, 'ERR_USE_DPOP_NONCE', 'Bad credentials', { 'dpop-nonce': nonce });
     this.check = check;
   }
 }
@@ -198,13 +195,11 @@ export class UseDpopNonceError extends HttpError {
 /** A valid token presented the wrong way: bound but sent as Bearer, or bound to another key. */
 export class DpopBindingError extends HttpError {
   override readonly name = 'DpopBindingError';
-  readonly statusCode = 401;
-  readonly code = 'ERR_DPOP_BINDING';
   override readonly challenge = { error: 'invalid_token' } as const;
   readonly check: DpopBindingCheck;
   readonly reason: string;
   constructor(check: DpopBindingCheck, reason: string) {
-    super('Bad credentials');
+    super(401, 'ERR_DPOP_BINDING', 'Bad credentials');
     this.check = check;
     this.reason = reason;
   }
@@ -213,11 +208,9 @@ export class DpopBindingError extends HttpError {
 /** The replay store (Redis, or a full in-memory store) cannot record the proof: never let it through unchecked. */
 export class ReplayStoreUnavailableError extends HttpError {
   override readonly name = 'ReplayStoreUnavailableError';
-  readonly statusCode = 503;
-  readonly code = 'ERR_REPLAY_STORE_UNAVAILABLE';
   /** @param retryAfterSeconds when to try again (default 1: Redis reconnects within a second or two). */
   constructor(options?: ErrorOptions, retryAfterSeconds = 1) {
-    super('DPoP proofs cannot be checked for replay right now; try again shortly', { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }, options);
+    super(503, 'ERR_REPLAY_STORE_UNAVAILABLE', 'DPoP proofs cannot be checked for replay right now; try again shortly', retryAfter(retryAfterSeconds), options);
   }
 }
 
@@ -227,33 +220,28 @@ export class ReplayStoreUnavailableError extends HttpError {
  */
 export class DpopKeyShareFullError extends HttpError {
   override readonly name = 'DpopKeyShareFullError';
-  readonly statusCode = 429;
-  readonly code = 'ERR_DPOP_KEY_SHARE_FULL';
   constructor(retryAfterSeconds: number) {
-    super('Too many DPoP proofs with this key; try again later', { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+    super(429, 'ERR_DPOP_KEY_SHARE_FULL', 'Too many DPoP proofs with this key; try again later', retryAfter(retryAfterSeconds));
   }
 }
 
 export class BadRequestError extends HttpError {
   override readonly name = 'BadRequestError';
-  readonly statusCode = 400;
-  readonly code = 'ERR_BAD_REQUEST';
+  constructor(message: string) {
+    super(400, 'ERR_BAD_REQUEST', message);
+  }
 }
 
 export class NotFoundError extends HttpError {
   override readonly name = 'NotFoundError';
-  readonly statusCode = 404;
-  readonly code = 'ERR_NOT_FOUND';
   constructor() {
-    super('Not Found');
+    super(404, 'ERR_NOT_FOUND', 'Not Found');
   }
 }
 
 export class MethodNotAllowedError extends HttpError {
   override readonly name = 'MethodNotAllowedError';
-  readonly statusCode = 405;
-  readonly code = 'ERR_METHOD_NOT_ALLOWED';
   constructor(allow: readonly string[]) {
-    super('Method Not Allowed', { allow: allow.join(', ') });
+    super(405, 'ERR_METHOD_NOT_ALLOWED', 'Method Not Allowed', { allow: allow.join(', ') });
   }
 }
