@@ -4,6 +4,7 @@ import type { Config } from '../../src/config/config.js';
 import type { DpopConfig } from '../../src/config/dpop-config.js';
 import { requestToken } from '../../src/dev-tenant/tenant.js';
 import { type DpopClientKey, dpopClientKey, makeProof } from './dpop.js';
+import { freePort } from './server-process.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from './tenant.js';
 
 /** The public origin the test API is configured with (API_ORIGIN); requests are injected, so any name does. */
@@ -41,6 +42,24 @@ export async function boundToken(tenant: TestTenant, key: DpopClientKey, client:
   const response = await requestToken(tenant.tenant.url, { clientId, clientSecret, audience: tenant.config.audience }, 'json', { dpopProof: proof });
   if (response.token_type !== 'DPoP') throw new Error(`expected a DPoP token, got ${response.token_type}`);
   return response.access_token;
+}
+
+/** Where a DPoP test against a real API process starts: a tenant, a client key, a user token bound to it, a free loopback origin. */
+export interface DpopProcessSetup {
+  readonly tenant: TestTenant;
+  readonly key: DpopClientKey;
+  readonly token: string;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`: the API_ORIGIN to start the process with. */
+  readonly origin: string;
+}
+
+export async function dpopProcessSetup(): Promise<DpopProcessSetup> {
+  const tenant = await startTestTenant();
+  const key = await dpopClientKey();
+  const token = await boundToken(tenant, key, 'user');
+  const port = await freePort();
+  return { tenant, key, token, port, origin: `http://127.0.0.1:${String(port)}` };
 }
 
 export async function startDpopHarness(dpop: Partial<DpopConfig> = {}): Promise<DpopHarness> {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisReplayStore, START_KEY } from '../../src/auth/redis-replay-store.js';
 import { ReplayStoreUnavailableError } from '../../src/errors/http-errors.js';
 import { type DpopClientKey, dpopClientKey, makeProof } from '../helpers/dpop.js';
-import { type DpopHarness, PROTECTED, boundToken, startDpopHarness } from '../helpers/dpop-harness.js';
+import { type DpopHarness, PROTECTED, boundToken, dpopProcessSetup, startDpopHarness } from '../helpers/dpop-harness.js';
 import { type TestRedis, redisCommand, startTestRedis } from '../helpers/redis-server.js';
 import { type ServerProcess, freePort, startServerProcess } from '../helpers/server-process.js';
 import { type TestTenant, startTestTenant } from '../helpers/tenant.js';
@@ -161,11 +161,8 @@ describe('WEB_CONCURRENCY=2 with REDIS_URL', () => {
   let key: DpopClientKey;
   let token: string;
   before(async () => {
-    tenant = await startTestTenant();
-    key = await dpopClientKey();
-    token = await boundToken(tenant, key, 'user');
-    const port = await freePort();
-    origin = `http://127.0.0.1:${String(port)}`;
+    let port: number;
+    ({ tenant, key, token, port, origin } = await dpopProcessSetup());
     server = await startServerProcess({
       AUTH0_DOMAIN: tenant.tenant.url,
       AUTH0_AUDIENCE: tenant.config.audience,

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REDIS_START_MARGIN_MS, RedisReplayStore, START_KEY } from '../../src/auth/redis-replay-store.js';
 import { DpopKeyShareFullError, InvalidDpopProofError, ReplayStoreUnavailableError } from '../../src/errors/http-errors.js';
-import { type DpopClientKey, dpopClientKey, makeProof } from '../helpers/dpop.js';
-import { type DpopHarness, PROTECTED, boundToken, startDpopHarness } from '../helpers/dpop-harness.js';
+import { type DpopClientKey, makeProof } from '../helpers/dpop.js';
+import { type DpopHarness, PROTECTED, dpopProcessSetup, startDpopHarness } from '../helpers/dpop-harness.js';
 import { type TestRedis, redisCommand, startTestRedis } from '../helpers/redis-server.js';
-import { type ServerProcess, freePort, startServerProcess } from '../helpers/server-process.js';
-import { type TestTenant, startTestTenant } from '../helpers/tenant.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import type { TestTenant } from '../helpers/tenant.js';
 
 /**
  * Issue 15 item 3: a proof is never accepted twice, even when the replay store loses its memory.
@@ -128,11 +128,8 @@ describe('the API process restarted (in-memory store)', () => {
   let env: Record<string, string>;
   let origin: string;
   before(async () => {
-    tenant = await startTestTenant();
-    key = await dpopClientKey();
-    token = await boundToken(tenant, key, 'user');
-    const port = await freePort();
-    origin = `http://127.0.0.1:${String(port)}`;
+    let port: number;
+    ({ tenant, key, token, port, origin } = await dpopProcessSetup());
     env = { AUTH0_DOMAIN: tenant.tenant.url, AUTH0_AUDIENCE: tenant.config.audience, PORT: String(port), HOST: '127.0.0.1', API_ORIGIN: origin, LOG_LEVEL: 'warn' };
   });
   after(async () => {
