@@ -7,6 +7,7 @@
 // given in (so test/server.test.ts, the longest, starts among the last). Before they start, this script
 // - builds the production bundle once into a temporary folder (HELLO_API_TEST_BUILD), which the
 //   tests that need dist/ copy or run instead of building their own;
+// - bundles the dev tenant's CLIs (HELLO_API_TEST_CLI_BUILD) for the tests that run them;
 // - makes one folder where test processes reserve the ports they hand to child processes
 //   (HELLO_API_TEST_PORTS_DIR, see test/helpers/free-port.ts), so two files never get the same one.
 // Both are removed when the run ends.
@@ -24,6 +25,8 @@ const DEFAULT_CONCURRENCY = 6;
 
 /** Files that start a server process or copy the bundle: only then is the bundle built. */
 const NEEDS_BUILD = /\b(startServerProcess|copyBuild)\(/;
+/** Files that run the dev tenant's CLIs: only then are they bundled (HELLO_API_TEST_CLI_BUILD). */
+const NEEDS_CLI_BUILD = /\brunTsScript\(/;
 
 const filter = process.argv.slice(2);
 const files = readdirSync('test', { recursive: true, encoding: 'utf8' })
@@ -51,6 +54,12 @@ try {
     const build = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', outdir], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('The build failed: the tests that run the bundle cannot start.');
     env.HELLO_API_TEST_BUILD = outdir;
+  }
+  if (files.some((file) => NEEDS_CLI_BUILD.test(readFileSync(file, 'utf8')))) {
+    const outdir = join(scratch, 'cli');
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--cli', '--outdir', outdir], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('The CLI build failed: the tests that run the CLIs cannot start.');
+    env.HELLO_API_TEST_CLI_BUILD = outdir;
   }
   process.exitCode = await new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit', env });
