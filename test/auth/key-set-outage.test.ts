@@ -37,7 +37,8 @@ describe('API while the signing keys are unreachable', () => {
       assert.match(String(response.headers['retry-after']), /^\d+$/);
       assert.deepEqual(Object.keys(response.json<object>()), ['message']);
     }
-    assert.ok(Date.now() - started < 1_000);
+    // At once: nothing waits for the JWKS (a wait would be the 5 s fetch timeout); 4 s leaves room for a loaded machine.
+    assert.ok(Date.now() - started < 4_000, `answered in ${String(Date.now() - started)} ms`);
     assert.equal((await call('/readyz')).statusCode, 503);
 
     // The tenant comes back: serve its real keys; after the back-off the API recovers by itself.

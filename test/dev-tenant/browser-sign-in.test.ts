@@ -258,9 +258,10 @@ describe('browser sign-in with auth0-spa-js in Chromium', { skip: SKIP }, () => 
     });
     const started = performance.now();
     await step('reload', page.reload());
-    assert.equal(await step('signed in again after the reload', page.evaluate(() => (globalThis as unknown as SpaWindow).ready), 5_000), true);
+    assert.equal(await step('signed in again after the reload', page.evaluate(() => (globalThis as unknown as SpaWindow).ready), 30_000), true);
     const elapsed = performance.now() - started;
-    assert.ok(elapsed < 5_000, `reload to signed in took ${String(Math.round(elapsed))} ms`);
+    // Silent, not a new login (asserted below); the bound only catches a hang, with room for a loaded machine.
+    assert.ok(elapsed < 30_000, `reload to signed in took ${String(Math.round(elapsed))} ms`);
     assert.deepEqual(silent, ['none'], 'one silent authentication (prompt=none, web_message)');
     assert.equal((await callApi(page, '/api/messages/admin')).status, 200);
 
