@@ -176,7 +176,7 @@ function targetsFor(tenantUrl: string, audience: string, sameBytes: CapturedResp
     HOST: '127.0.0.1',
   };
   const message = (path: PathName): string => MESSAGES[path === 'dpop' || path === 'uncached' ? 'protected' : path];
-  const compact = (path: PathName): string => JSON.stringify({ message: message(path) });
+  const compact = (path: PathName): string => JSON.stringify({ message: message(path), text: message(path) });
   const api = { paths: PATHS, args: [join(ROOT, 'dist', 'server.js')], body: compact };
   return {
     // The Bearer paths; DPoP runs in its own process (api-dpop), so each peak RSS is its own path's.

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseConfig } from '../src/server-config.js';
 import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
-import { MESSAGES } from '../src/messages/messages.js';
+import { messageBody } from '../src/messages/messages.js';
 import { copyBuild } from './helpers/build.js';
 import { freePort, startServerProcess } from './helpers/server-process.js';
 
@@ -47,10 +47,10 @@ describe('the production build', () => {
       const script = [commands.callPublic, commands.fetchToken, commands.callProtected, commands.callAdmin, commands.fetchAdminToken, commands.callAdmin].join('\n');
       const { stdout } = await run('bash', ['-c', script], { timeout: 60_000 });
       assert.deepEqual(stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown), [
-        { message: MESSAGES.public },
-        { message: MESSAGES.protected },
+        messageBody('public'),
+        messageBody('protected'),
         { message: 'Permission denied' },
-        { message: MESSAGES.admin },
+        messageBody('admin'),
       ]);
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);

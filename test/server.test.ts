@@ -9,7 +9,7 @@ import { decodeProtectedHeader } from 'jose';
 import { DEFAULT_AUDIENCE } from '../src/config/config.js';
 import { parseConfig } from '../src/server-config.js';
 import { devTenantCurlCommands } from '../src/dev-tenant/banner.js';
-import { MESSAGES } from '../src/messages/messages.js';
+import { messageBody } from '../src/messages/messages.js';
 import { childEnv, runTsScript } from './dev-tenant/helpers.js';
 import { startJwksServer } from './helpers/jwks-server.js';
 import { type ServerProcess, freePort, startServerProcess } from './helpers/server-process.js';
@@ -64,16 +64,12 @@ describe('the server process in dev tenant mode', () => {
       assert.ok(server.stderr.includes(`  AUTH0_DOMAIN=http://localhost:${env.DEV_TENANT_PORT}\n`), server.stderr);
       assert.equal(devTenant.url, `http://localhost:${env.DEV_TENANT_PORT}`);
 
-      assert.deepEqual(JSON.parse(await bash(commands.callPublic)), { message: MESSAGES.public });
-      assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callProtected}`)), {
-        message: MESSAGES.protected,
-      });
+      assert.deepEqual(JSON.parse(await bash(commands.callPublic)), messageBody('public'));
+      assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callProtected}`)), messageBody('protected'));
       assert.deepEqual(JSON.parse(await bash(`${commands.fetchToken}\n${commands.callAdmin}`)), {
         message: 'Permission denied',
       });
-      assert.deepEqual(JSON.parse(await bash(`${commands.fetchAdminToken}\n${commands.callAdmin}`)), {
-        message: MESSAGES.admin,
-      });
+      assert.deepEqual(JSON.parse(await bash(`${commands.fetchAdminToken}\n${commands.callAdmin}`)), messageBody('admin'));
 
       // Logs are JSON lines on stdout.
       const lines = server.stdout.trim().split('\n');
@@ -92,7 +88,7 @@ describe('the server process in dev tenant mode', () => {
         const port = /curl -s -w '\\n' http:\/\/localhost:(\d+)\/api\/messages\/public/.exec(server.stderr)?.[1];
         assert.ok(port !== undefined && port !== '0', server.stderr);
         const response = await fetch(`http://127.0.0.1:${port}/api/messages/public`);
-        assert.deepEqual(await response.json(), { message: MESSAGES.public });
+        assert.deepEqual(await response.json(), messageBody('public'));
       } finally {
         assert.equal(await server.stop('SIGTERM'), 0);
       }
@@ -115,7 +111,7 @@ describe('the server process in dev tenant mode', () => {
       const commands = await bannerCommands(server, env);
       const script = `${commands.fetchAdminToken}\nfor i in 1 2 3 4 5 6; do ${commands.callAdmin}; done`;
       const answers = (await bash(script)).split('\n').map((line) => JSON.parse(line) as unknown);
-      assert.deepEqual(answers, Array.from({ length: 6 }, () => ({ message: MESSAGES.admin })));
+      assert.deepEqual(answers, Array.from({ length: 6 }, () => messageBody('admin')));
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }

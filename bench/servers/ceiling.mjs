@@ -12,7 +12,7 @@ const NOT_FOUND = JSON.stringify({ message: 'Not Found' });
 
 const server = createServer((request, response) => {
   const message = MESSAGES[request.url ?? ''];
-  const body = message === undefined ? NOT_FOUND : JSON.stringify({ message });
+  const body = message === undefined ? NOT_FOUND : JSON.stringify({ message, text: message });
   response.writeHead(message === undefined ? 404 : 200, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

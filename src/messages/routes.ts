@@ -3,7 +3,7 @@ import { authorize } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import { ADMIN_PERMISSION } from '../auth/permissions.js';
 import { adminMessageSchema, protectedMessageSchema, publicMessageSchema } from '../schemas/messages.js';
-import { MESSAGES } from './messages.js';
+import { messageBody } from './messages.js';
 
 export interface MessageRoutesOptions {
   readonly authenticator: Authenticator;
@@ -11,9 +11,9 @@ export interface MessageRoutesOptions {
 
 /** GET /api/messages/{public,protected,admin}. Who may call each is declared here, per route. */
 export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { authenticator }) => {
-  const publicBody = { message: MESSAGES.public };
-  const protectedBody = { message: MESSAGES.protected };
-  const adminBody = { message: MESSAGES.admin };
+  const publicBody = messageBody('public');
+  const protectedBody = messageBody('protected');
+  const adminBody = messageBody('admin');
 
   app.get('/public', { schema: publicMessageSchema }, () => publicBody);
   app.get('/protected', { schema: protectedMessageSchema, onRequest: authorize(authenticator) }, () => protectedBody);

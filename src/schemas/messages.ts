@@ -1,10 +1,10 @@
 import { ACCESS_TOKEN_SECURITY } from './security.js';
 import { COMMON_ERROR_RESPONSES, ERROR_RESPONSES } from './errors.js';
-import { messageSchema } from './message.js';
+import { messageBodySchema } from './message.js';
 
 /** Route schemas of GET /api/messages/{public,protected,admin}: Fastify serialises with them, OpenAPI reads them. */
 
-const ok = (description: string) => ({ description, ...messageSchema });
+const ok = (description: string) => ({ description, ...messageBodySchema });
 const tags = ['messages'];
 
 export const publicMessageSchema = {

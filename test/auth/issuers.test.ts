@@ -6,7 +6,7 @@ import { buildApp } from '../../src/app.js';
 import { type IssuerKeySetOptions, IssuerRegistry } from '../../src/auth/issuers.js';
 import { DEFAULT_AUDIENCE } from '../../src/config/config.js';
 import { parseConfig } from '../../src/server-config.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { messageBody } from '../../src/messages/messages.js';
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js';
 import { type TestKey, makeTestKey, signTestToken } from '../helpers/signing-key.js';
 
@@ -75,7 +75,7 @@ describe('two trusted issuers', () => {
     for (const [key, server] of [[keyA, a], [keyB, b]] as const) {
       const response = await api.get(PROTECTED, await signTestToken(key, issuerOf(server)));
       assert.equal(response.status, 200);
-      assert.deepEqual(response.body, { message: MESSAGES.protected });
+      assert.deepEqual(response.body, messageBody('protected'));
     }
     assert.ok(a.requests >= 1 && b.requests >= 1);
   });

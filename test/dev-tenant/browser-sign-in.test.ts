@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { isLoopbackHost } from '../../src/config/env-rules.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { messageBody } from '../../src/messages/messages.js';
 import { apiConfigFor, startTestTenant, type TestTenant } from '../helpers/tenant.js';
 
 /**
@@ -230,7 +230,7 @@ describe('browser sign-in with auth0-spa-js in Chromium', { skip: SKIP }, () => 
 
     // loginWithRedirect -> login page -> admin -> callback; getTokenSilently; /admin answers 200.
     await logIn(stack, 'admin@example.com');
-    assert.deepEqual(await callApi(page, '/api/messages/admin'), { status: 200, body: { message: MESSAGES.admin } });
+    assert.deepEqual(await callApi(page, '/api/messages/admin'), { status: 200, body: messageBody('admin') });
 
     // A refresh token is used and rotated.
     const [refreshRequest] = await step('refresh the token', Promise.all([

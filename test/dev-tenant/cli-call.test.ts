@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { type MessageKind, messageBody } from '../../src/messages/messages.js';
 import { type ServerProcess, freePort, startServerProcess } from '../helpers/server-process.js';
 import { tempKeysDir } from '../helpers/tenant.js';
 import { assertNoTenantAnswers, childEnv, type RunResult, runTsScript } from './helpers.js';
@@ -41,6 +41,7 @@ async function call(t: Parameters<typeof tempKeysDir>[0], running: Running, args
 }
 
 const body = (message: string) => `${JSON.stringify({ message })}\n`;
+const ok = (kind: MessageKind) => `${JSON.stringify(messageBody(kind))}\n`;
 
 describe('npm run call (DPOP=allowed, no nonces)', () => {
   let running: Running;
@@ -48,10 +49,10 @@ describe('npm run call (DPOP=allowed, no nonces)', () => {
   after(() => running.stop());
 
   const rows: [string, string[], number, string][] = [
-    ['--admin --dpop on /admin: a DPoP call end to end', ['/api/messages/admin', '--admin', '--dpop'], 200, body(MESSAGES.admin)],
-    ['--dpop on /protected', ['/api/messages/protected', '--dpop'], 200, body(MESSAGES.protected)],
+    ['--admin --dpop on /admin: a DPoP call end to end', ['/api/messages/admin', '--admin', '--dpop'], 200, ok('admin')],
+    ['--dpop on /protected', ['/api/messages/protected', '--dpop'], 200, ok('protected')],
     ['--dpop on /admin without the permission', ['/api/messages/admin', '--dpop'], 403, body('Permission denied')],
-    ['--admin (Bearer) on /admin', ['/api/messages/admin', '--admin'], 200, body(MESSAGES.admin)],
+    ['--admin (Bearer) on /admin', ['/api/messages/admin', '--admin'], 200, ok('admin')],
   ];
   for (const [name, args, status, expected] of rows) {
     it(`${name}: prints ${String(status)} and the body`, async (t) => {
@@ -78,7 +79,7 @@ describe('npm run call against DPOP=required with server nonces', () => {
 
   it('--admin --dpop: retries once with the nonce the API asks for, then 200', async (t) => {
     const result = await call(t, running, ['/api/messages/admin', '--admin', '--dpop']);
-    assert.equal(result.stdout, `200\n${body(MESSAGES.admin)}`, result.stderr);
+    assert.equal(result.stdout, `200\n${ok('admin')}`, result.stderr);
     assert.match(result.stderr, /asked for a DPoP nonce; retrying/);
   });
 

@@ -8,7 +8,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { parseConfig } from '../../src/server-config.js';
 import { allTenantConfigs, extraTenantConfig } from '../../src/dev-tenant/extra-issuers.js';
 import { requestToken } from '../../src/dev-tenant/tenant.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { messageBody } from '../../src/messages/messages.js';
 import { freePort, startServerProcess } from '../helpers/server-process.js';
 import { childEnv, lastLine, runTsScript } from './helpers.js';
 
@@ -117,7 +117,7 @@ describe('the server with DEV_TENANT_EXTRA_ISSUERS=1 and AUTH0_SIGNING_ALGS=RS25
 
       for (const token of tokens) {
         const response = await fetch(`http://127.0.0.1:${env.PORT}/api/messages/protected`, { headers: { authorization: `Bearer ${token}` } });
-        assert.deepEqual({ status: response.status, body: await response.json() }, { status: 200, body: { message: MESSAGES.protected } });
+        assert.deepEqual({ status: response.status, body: await response.json() }, { status: 200, body: messageBody('protected') });
       }
       assert.equal((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status, 200);
     } finally {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { exportJWK } from 'jose';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { messageBody } from '../../src/messages/messages.js';
 import { dpopClientKey } from '../helpers/dpop.js';
 import { boundToken } from '../helpers/dpop-harness.js';
 import { freePort } from '../helpers/server-process.js';
@@ -110,6 +110,6 @@ describe('a browser client with DPoP (chromium)', { skip: existsSync(CHROMIUM) ?
     assert.match(String(result['challenge']), /DPoP realm="api", error="use_dpop_nonce"/);
     assert.match(String(result['nonce']), /^[\w-]{43}$/);
     assert.equal(result['retry'], 200, JSON.stringify(result));
-    assert.equal(result['body'], JSON.stringify({ message: MESSAGES.protected }));
+    assert.equal(result['body'], JSON.stringify(messageBody('protected')));
   });
 });

@@ -72,12 +72,12 @@ describe('the OpenAPI document', () => {
     ['/api/messages/admin', true],
   ];
   for (const [path, needsToken] of routes) {
-    it(`describes GET ${path}: tag, ${needsToken ? 'Bearer or DPoP security' : 'no security'}, the {"message"} body`, () => {
+    it(`describes GET ${path}: tag, ${needsToken ? 'Bearer or DPoP security' : 'no security'}, the {"message","text"} body`, () => {
       const get = operation(path);
       assert.deepEqual(get.tags, ['messages']);
       assert.deepEqual(get.security, needsToken ? [{ bearerAuth: [] }, { dpopAuth: [] }] : undefined);
       const schema = (get.responses['200']?.content?.['application/json'] as { schema: Record<string, unknown> }).schema;
-      assert.deepEqual(schema['required'], ['message']);
+      assert.deepEqual(schema['required'], ['message', 'text']);
       assert.equal(schema['additionalProperties'], false);
     });
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { MESSAGES, messageBody } from '../../src/messages/messages.js';
 import { DPOP_CHALLENGE, resourceMetadata } from '../helpers/dpop.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
@@ -41,7 +41,12 @@ describe('GET /api/messages/public', () => {
     const response = await get('/api/messages/public');
     assert.equal(response.statusCode, 200);
     assert.equal(response.headers['content-type'], 'application/json; charset=utf-8');
-    assert.deepEqual(response.json(), { message: MESSAGES.public });
+    assert.deepEqual(response.json(), messageBody('public'));
+  });
+
+  it('says it in `message` and in `text`, the field Auth0\'s Next.js Hello World shows', async () => {
+    const body = (await get('/api/messages/public')).json<Record<string, unknown>>();
+    assert.deepEqual(body, { message: MESSAGES.public, text: MESSAGES.public });
   });
 
   it('ignores a bad token: the route is public', async () => {
@@ -54,7 +59,7 @@ describe('GET /api/messages/protected', () => {
   it('answers with a valid token from the tenant', async () => {
     const response = await get('/api/messages/protected', bearer(userToken));
     assert.equal(response.statusCode, 200);
-    assert.equal(response.body, JSON.stringify({ message: MESSAGES.protected }));
+    assert.equal(response.body, JSON.stringify({ message: MESSAGES.protected, text: MESSAGES.protected }));
   });
 
   it('accepts a lower-case scheme', async () => {
@@ -127,7 +132,7 @@ describe('GET /api/messages/admin', () => {
   it('answers a token with read:admin-messages', async () => {
     const response = await get('/api/messages/admin', bearer(adminToken));
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), { message: MESSAGES.admin });
+    assert.deepEqual(response.json(), { message: MESSAGES.admin, text: MESSAGES.admin });
   });
 
   it('403 Permission denied for a valid token without the permission', async () => {

@@ -7,7 +7,7 @@ import { type IssuerKeySetOptions, IssuerRegistry } from '../../src/auth/issuers
 import type { RemoteKeySet } from '../../src/auth/key-set.js';
 import type { Config } from '../../src/config/config.js';
 import { loadOrCreateSigningKeys } from '../../src/dev-tenant/signing-keys.js';
-import { MESSAGES } from '../../src/messages/messages.js';
+import { messageBody } from '../../src/messages/messages.js';
 import { type TestTenant, apiConfigFor, startTestTenant } from '../helpers/tenant.js';
 
 /**
@@ -173,5 +173,5 @@ export function bearer(token: string): Record<string, string> {
 export async function assertStillServing(harness: Harness): Promise<void> {
   const response = await harness.app.inject({ method: 'GET', url: '/api/messages/admin', headers: bearer(harness.adminToken) });
   assert.equal(response.statusCode, 200, `server keeps serving (got ${response.statusCode} ${response.body})`);
-  assert.deepEqual(response.json(), { message: MESSAGES.admin });
+  assert.deepEqual(response.json(), messageBody('admin'));
 }
