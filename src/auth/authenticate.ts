@@ -19,10 +19,11 @@ export interface Authenticator {
   /**
    * The claims of the presented token, sent as Bearer or as DPoP with its proof, as the DPoP mode
    * allows; for DPoP, the proof is checked and bound to the token. The caller refuses a bound token
-   * sent as Bearer (refuseBoundBearer), after its one await. Throws or rejects with an HttpError:
-   * 400/401 (with `challenge`), 503 (keys or replay store).
+   * sent as Bearer (refuseBoundBearer). A Bearer token whose key is held fresh is answered without
+   * a promise (TokenVerifier.check); DPoP, and a token whose key must be fetched, give a promise.
+   * Throws or rejects with an HttpError: 400/401 (with `challenge`), 503 (keys or replay store).
    */
-  claimsFor(presented: PresentedToken, request: FastifyRequest, reply: FastifyReply): Promise<AccessTokenClaims>;
+  claimsFor(presented: PresentedToken, request: FastifyRequest, reply: FastifyReply): AccessTokenClaims | Promise<AccessTokenClaims>;
   /**
    * The fast path: for `Authorization: Bearer <token>` written exactly so (one space, nothing
    * after) and a token the verified-token cache holds and still trusts, its claims; otherwise
@@ -51,7 +52,7 @@ export interface AuthenticatorOptions {
  * - Bearer (unless DPOP=required): the token is verified (and refused by the caller if it carries `cnf`);
  * - DPoP (unless DPOP=disabled): exactly one DPoP header, a valid proof for this request, the
  *   token verified and bound to the proof's key, and the proof never seen before.
- * The Bearer path does no more work than before DPoP: one header parse, the verifier's promise, one property test.
+ * The Bearer path does no more work than before DPoP: one header parse, the verifier's check, one property test.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { verifier, dpop, replayStore, nonces } = options;
@@ -95,9 +96,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (!bearerAllowed || authorization?.startsWith(BEARER_PREFIX) !== true) return undefined;
       return verifier.cachedClaims(authorization.slice(BEARER_PREFIX.length));
     },
-    // Not async: the Bearer path hands back the verifier's own promise, so it costs no extra await.
+    // Not async: the Bearer path hands back the verifier's answer, claims or its own promise.
     claimsFor({ scheme, token }, request, reply) {
-      if (scheme === 'bearer' && bearerAllowed) return verifier.verify(token);
+      if (scheme === 'bearer' && bearerAllowed) return verifier.check(token);
       if (scheme === 'dpop' && dpopAllowed) return authenticateDpop(request, reply, token);
       // A scheme this mode does not take: answered like no credentials, with the challenge of the one it does.
       throw new MissingTokenError();

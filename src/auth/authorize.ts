@@ -13,7 +13,8 @@ import { refuseBoundBearer } from './token-binding.js';
  *
  * A Bearer token the verified-token cache still trusts is answered without an await (the hook calls
  * `done` at once): the same checks, a promise and a microtask fewer on the common path (measured,
- * BENCHMARKS.md). Everything else takes the full path.
+ * BENCHMARKS.md). Everything else takes the full path, itself without a promise for a Bearer token
+ * whose key is held fresh (TokenVerifier.check); DPoP and key fetches go through a promise.
  */
 export function authorize(authenticator: Authenticator, permission?: string): onRequestHookHandler {
   const withChallenge = (error: unknown, request: FastifyRequest, reply: FastifyReply): Error => {
@@ -33,16 +34,6 @@ export function authorize(authenticator: Authenticator, permission?: string): on
     }
   };
 
-  async function fullCheck(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    // Before any token work. Repeated headers arrive joined, so the fast path never matches them.
-    if (hasRepeatedAuthorization(request.headers.authorization, request.raw.rawHeaders)) {
-      throw new MalformedAuthorizationError('A request takes exactly one Authorization header');
-    }
-    const presented = parseAuthorization(request.headers.authorization);
-    const claims = await authenticator.claimsFor(presented, request, reply);
-    checkClaims(claims, presented.scheme === 'bearer');
-  }
-
   return function checkAccessToken(request, reply, done) {
     const cached = authenticator.cachedBearerClaims(request.headers.authorization);
     if (cached !== undefined) {
@@ -55,7 +46,29 @@ export function authorize(authenticator: Authenticator, permission?: string): on
       done();
       return;
     }
-    fullCheck(request, reply).then(
+    // The full path. Synchronous too when the verifier answers at once (a new Bearer token whose
+    // key is held fresh); a promise only for DPoP or a key the key set must fetch.
+    let bearer: boolean;
+    let claims: JWTPayload | Promise<JWTPayload>;
+    try {
+      // Before any token work. Repeated headers arrive joined, so the fast path never matches them.
+      if (hasRepeatedAuthorization(request.headers.authorization, request.raw.rawHeaders)) {
+        throw new MalformedAuthorizationError('A request takes exactly one Authorization header');
+      }
+      const presented = parseAuthorization(request.headers.authorization);
+      bearer = presented.scheme === 'bearer';
+      claims = authenticator.claimsFor(presented, request, reply);
+      // Not a `then` test: claims are the token's, and a token may carry a `then` claim.
+      if (!(claims instanceof Promise)) checkClaims(claims, bearer);
+    } catch (error) {
+      done(withChallenge(error, request, reply));
+      return;
+    }
+    if (!(claims instanceof Promise)) {
+      done();
+      return;
+    }
+    claims.then((value) => { checkClaims(value, bearer); }).then(
       () => { done(); },
       (error: unknown) => { done(withChallenge(error, request, reply)); },
     );

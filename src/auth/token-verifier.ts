@@ -1,9 +1,10 @@
 import { type JWTPayload, errors as joseErrors } from 'jose';
 import type { AuthConfig } from '../config/config.js';
-import { type BoundKey, type ClaimRules, checkClaims, claimRules, decodeUnverifiedClaims, parseCompactJws, verifySignature } from './compact-jws.js';
+import { type BoundKey, type ClaimRules, type CompactJws, checkClaims, claimRules, decodeUnverifiedClaims, parseCompactJws, verifySignature } from './compact-jws.js';
 import { HttpError, InvalidTokenError, KeySetUnavailableError, type TokenCheck } from '../errors/http-errors.js';
 import type { IssuerRegistry, TrustedIssuer } from './issuers.js';
-import { isSigningAlgorithm } from './jwks-keys.js';
+import { type SigningAlgorithm, isSigningAlgorithm } from './jwks-keys.js';
+import type { KeyLookup } from './key-set.js';
 import type { TokenCache } from './token-cache.js';
 
 /** Claims of a verified access token. Only `hasPermission` reads `permissions`, and checks its type. */
@@ -12,6 +13,12 @@ export type AccessTokenClaims = JWTPayload;
 export interface TokenVerifier {
   /** Resolves with the claims, or rejects with InvalidTokenError (401) or KeySetUnavailableError (503). */
   verify(token: string): Promise<AccessTokenClaims>;
+  /**
+   * The same check as `verify`, without a promise when it can be done at once: the claims (or a
+   * throw) when the cache answers or the token's key is held fresh; a promise otherwise (the key
+   * set must fetch). What the request path calls, so a new token with a known key costs no await.
+   */
+  check(token: string): AccessTokenClaims | Promise<AccessTokenClaims>;
   /**
    * The claims of `token` if the verified-token cache holds it and may still trust it (the same
    * test `verify` makes first), else undefined: no await, so a repeat caller is answered at once.
@@ -59,16 +66,21 @@ export function createTokenVerifier(options: {
     claimRules({ issuer, audience: auth.audience, requiredClaims: ['exp'], clockTolerance: auth.clockToleranceSeconds }),
   ]));
 
-  async function resolveKey({ issuer, keySet }: TrustedIssuer, header: Record<string, unknown>): Promise<BoundKey> {
+  /** The kid and alg of a header that passed parseCompactJws, after the header rules. Throws InvalidTokenError. */
+  function keyRequest(header: Record<string, unknown>): { readonly kid: string; readonly alg: SigningAlgorithm } {
     const kid = checkHeader(header);
     // parseCompactJws has already refused an alg outside `algorithms`; this narrows the type.
     if (!isSigningAlgorithm(header['alg'])) throw new InvalidTokenError('algorithm', 'alg not allowed', { received: header['alg'] });
-    const found = await keySet.lookup(kid, header['alg']);
+    return { kid, alg: header['alg'] };
+  }
+
+  /** The key the lookup found, or the refusal its answer means. */
+  function keyFrom(found: KeyLookup, issuer: string, kid: string, alg: SigningAlgorithm): BoundKey {
     switch (found.status) {
       case 'found':
         return found.key;
       case 'wrong-algorithm':
-        throw new InvalidTokenError('algorithm', `the key with this kid is not for ${header.alg}`, { issuer, received: header['alg'] });
+        throw new InvalidTokenError('algorithm', `the key with this kid is not for ${alg}`, { issuer, received: alg });
       case 'unknown-kid':
         throw new InvalidTokenError(
           'kid',
@@ -78,6 +90,53 @@ export function createTokenVerifier(options: {
       case 'unavailable':
         throw new KeySetUnavailableError(found.retryAfterMs / 1000, { issuer, kid }, { cause: found.cause });
     }
+  }
+
+  /** A failure of the checks as the refusal it means; anything else (a bug) as it is. */
+  function refusal(error: unknown, trusted: TrustedIssuer): unknown {
+    if (error instanceof HttpError) return error;
+    if (error instanceof joseErrors.JOSEError) return refusalFromJose(error, auth, trusted.issuer);
+    return error;
+  }
+
+  /** The checks after the key lookup: the key, the signature, the claims; then the token is cached. */
+  function accept(pending: PendingToken, found: KeyLookup): AccessTokenClaims {
+    const { token, at, trusted, claims, jws, kid, alg } = pending;
+    try {
+      verifySignature(jws, keyFrom(found, trusted.issuer, kid, alg));
+      // The claims decoded above are the signed payload's: the same segment, decoded the same way.
+      checkClaims(jws.header, claims, rulesByIssuer.get(trusted.issuer) as ClaimRules, at);
+    } catch (error) {
+      throw refusal(error, trusted);
+    }
+    const payload: JWTPayload = claims;
+    // checkClaims has checked exp is a number.
+    cache?.set({ token, claims: payload, kid, keys: trusted.keySet, expiresAt: (payload.exp ?? 0) * 1000 }, at);
+    return payload;
+  }
+
+  /**
+   * The whole check, in order: cache, iss, header, key, signature, claims. Synchronous (claims or
+   * a throw) when the cache answers or the key is held fresh; a promise only when the key set must
+   * be waited for (keys due for refresh, an unknown kid, none loaded yet).
+   */
+  function check(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
+    const at = now();
+    const cached = cache?.get(token, at, toleranceMs);
+    if (cached !== undefined) return cached.claims;
+
+    const { trusted, claims } = claimedIssuer(token);
+    let pending: PendingToken;
+    try {
+      const jws = parseCompactJws(token, algorithms);
+      const { kid, alg } = keyRequest(jws.header);
+      pending = { token, at, trusted, claims, jws, kid, alg };
+    } catch (error) {
+      throw refusal(error, trusted);
+    }
+    const found = trusted.keySet.lookupNow(pending.kid, pending.alg);
+    if (found !== undefined) return accept(pending, found);
+    return trusted.keySet.lookup(pending.kid, pending.alg).then((answer) => accept(pending, answer));
   }
 
   /**
@@ -104,32 +163,22 @@ export function createTokenVerifier(options: {
     cachedClaims(token) {
       return cache?.peek(token, now(), toleranceMs)?.claims;
     },
+    check,
     async verify(token) {
-      const at = now();
-      const cached = cache?.get(token, at, toleranceMs);
-      if (cached !== undefined) return cached.claims;
-
-      const { trusted, claims } = claimedIssuer(token);
-      let kid: string;
-      try {
-        const jws = parseCompactJws(token, algorithms);
-        const key = await resolveKey(trusted, jws.header);
-        kid = jws.header['kid'] as string; // checked by resolveKey
-        verifySignature(jws, key);
-        // The claims decoded above are the signed payload's: the same segment, decoded the same way.
-        checkClaims(jws.header, claims, rulesByIssuer.get(trusted.issuer) as ClaimRules, at);
-      } catch (error) {
-        if (error instanceof HttpError) throw error;
-        if (error instanceof joseErrors.JOSEError) throw refusalFromJose(error, auth, trusted.issuer);
-        throw error;
-      }
-      const payload: JWTPayload = claims;
-      // checkClaims has checked exp is a number.
-      const entry = { token, claims: payload, kid, keys: trusted.keySet, expiresAt: (payload.exp ?? 0) * 1000 };
-      cache?.set(entry, at);
-      return payload;
+      return check(token);
     },
   };
+}
+
+/** A token whose issuer and header passed, waiting for its key. */
+interface PendingToken {
+  readonly token: string;
+  readonly at: number;
+  readonly trusted: TrustedIssuer;
+  readonly claims: Record<string, unknown>;
+  readonly jws: CompactJws;
+  readonly kid: string;
+  readonly alg: SigningAlgorithm;
 }
 
 /** Header rules that jose leaves to the caller; returns the kid. Throws InvalidTokenError. */
