@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { createAuthenticator } from './auth/authenticate.js';
 import { DpopNonces } from './auth/dpop-nonce.js';
 import { IssuerRegistry } from './auth/issuers.js';
-import { MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
+import { MEMORY_START_MARGIN_MS, MemoryReplayStore, type ReplayStore } from './auth/replay-store.js';
 import { TokenCache } from './auth/token-cache.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/config.js';
@@ -79,7 +80,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     });
   const tokenCache = TokenCache.create(config.tokenCache);
   const verifier = createTokenVerifier({ auth: config.auth, issuers, cache: tokenCache });
-  const replayStore = await createReplayStore(config, app, options.replayStoreStartedAt ?? performance.timeOrigin);
+  // Without DPOP_NONCE, the in-memory store asks a proof dated ahead for a nonce of this process
+  // (authenticate.ts): then nothing accepted before a restart can pass as made after it.
+  const futureProofNonces =
+    config.dpop.nonceSecret === null && config.dpop.redisUrl === null ? new DpopNonces(randomBytes(32).toString('base64url')) : null;
+  const replayStore = await createReplayStore(config, app, options.replayStoreStartedAt ?? performance.timeOrigin, futureProofNonces !== null);
   app.addHook('onClose', () => replayStore.close());
   // RFC 9728: built once; its URL goes into every challenge.
   const protectedResource = protectedResourceFor(config);
@@ -89,6 +94,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     dpop: config.dpop,
     replayStore,
     nonces: config.dpop.nonceSecret === null ? null : new DpopNonces(config.dpop.nonceSecret),
+    futureProofNonces,
   });
 
   // Load every issuer's signing keys as soon as the server listens so the first request does not
@@ -124,10 +130,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 }
 
 /** Redis when REDIS_URL is set (loaded only then), else a bounded store in this process. */
-async function createReplayStore(config: Config, app: FastifyInstance, startedAt: number): Promise<ReplayStore> {
+async function createReplayStore(config: Config, app: FastifyInstance, startedAt: number, futureProofsNeedNonce: boolean): Promise<ReplayStore> {
   const maxPerKey = config.dpop.replayMaxPerKey;
   if (config.dpop.redisUrl === null) {
-    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError(), { maxPerKey, startedAt });
+    const startMarginMs = futureProofsNeedNonce ? 0 : MEMORY_START_MARGIN_MS;
+    return new MemoryReplayStore(config.dpop.replayMaxEntries, () => new ReplayStoreUnavailableError(), { maxPerKey, startedAt, startMarginMs });
   }
   const { RedisReplayStore } = await import('./auth/redis-replay-store.js');
   return new RedisReplayStore(config.dpop.redisUrl, {

@@ -43,6 +43,13 @@ export interface AuthenticatorOptions {
   readonly replayStore: ReplayStore;
   /** Present when server nonces are on (DPOP_NONCE=required). */
   readonly nonces: DpopNonces | null;
+  /**
+   * Without DPOP_NONCE and with the in-memory replay store: nonces of this process alone (a random
+   * secret), asked of a proof dated ahead of this process's clock. So a proof accepted without one
+   * was made no later than it was accepted, and after a restart every proof made since the start is
+   * new: the store needs no margin of future skew, and fresh proofs pass from the first request.
+   */
+  readonly futureProofNonces?: DpopNonces | null;
   /** Milliseconds since the epoch (injected for tests). */
   readonly now?: () => number;
 }
@@ -60,7 +67,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const bearerAllowed = dpop.mode !== 'required';
   const dpopAllowed = dpop.mode !== 'disabled';
   const origins: ReadonlySet<string> = new Set(dpop.origins);
+  const futureProofNonces = options.futureProofNonces ?? null;
   const checkNonce = nonces === null ? undefined : (nonce: unknown) => { nonces.check(nonce); };
+  /** For a proof checked at `at` (ms): a nonce of this process when its iat is ahead of `at`. */
+  const checkFutureNonce = (at: number) => (nonce: unknown, iat: number) => {
+    if (iat * 1000 > at) futureProofNonces?.check(nonce);
+  };
   const buildChallenge = createChallengeBuilder(dpop.mode, DPOP_ALGORITHMS, options.resourceMetadataUrl);
   const keys = new ProofKeyCache();
 
@@ -75,7 +87,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       origins,
       path: requestPath(request.url),
       accessToken: token,
-      ...(checkNonce !== undefined && { checkNonce }),
+      ...(checkNonce !== undefined ? { checkNonce } : futureProofNonces !== null && { checkNonce: checkFutureNonce(at) }),
       now: at,
       keys,
     });

@@ -38,8 +38,11 @@ export interface ProofExpectations {
   readonly path: string;
   /** The access token sent with the proof: `ath` must be its hash. Absent at a token endpoint. */
   readonly accessToken?: string;
-  /** Throws UseDpopNonceError unless `nonce` is one this server accepts now; absent when nonces are off. */
-  readonly checkNonce?: (nonce: unknown) => void;
+  /**
+   * Throws UseDpopNonceError unless `nonce` is one this server accepts now; absent when nonces are
+   * off. Gets the proof's `iat` (seconds) too: a proof dated ahead may be asked for a nonce alone.
+   */
+  readonly checkNonce?: (nonce: unknown, iat: number) => void;
   /** Milliseconds since the epoch. */
   readonly now: number;
   /** Keys already imported, by the header as sent; without it every proof's key is imported anew. */
@@ -95,7 +98,7 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
   } else if ('ath' in payload) {
     refuse('ath', 'ath without an access token');
   }
-  expect.checkNonce?.(payload['nonce']);
+  expect.checkNonce?.(payload['nonce'], iat);
   return { jkt: known.jkt, jti, expiresAt: (iat + PROOF_MAX_AGE_SECONDS + 2 * PROOF_CLOCK_SKEW_SECONDS) * 1000, issuedAt: iat * 1000 };
 }
 

@@ -45,6 +45,11 @@ export interface MemoryReplayStoreOptions {
    * by an earlier process is older); default: when the store is made.
    */
   readonly startedAt?: number;
+  /**
+   * How far past `startedAt` a proof the previous process accepted may be dated (ms): the future
+   * skew (default), or 0 when a proof dated ahead must carry this process's nonce (authenticate.ts).
+   */
+  readonly startMarginMs?: number;
   /** What entries age by, in ms (default performance.now); tests pass a fake one. */
   readonly clock?: () => number;
 }
@@ -79,6 +84,7 @@ export class MemoryReplayStore implements ReplayStore {
   readonly #shares: ReplayKeyShares;
   /** When this store started remembering (ms since the epoch): proofs from before may have been accepted. */
   readonly startedAt: number;
+  readonly #startMarginMs: number;
 
   /**
    * @param maxEntries how many live proofs it holds (DPOP_REPLAY_MAX_ENTRIES, default 200 000: about
@@ -90,6 +96,7 @@ export class MemoryReplayStore implements ReplayStore {
     this.#onFull = onFull;
     this.#shares = new ReplayKeyShares(options.maxPerKey ?? maxEntries, maxEntries);
     this.startedAt = options.startedAt ?? Date.now();
+    this.#startMarginMs = options.startMarginMs ?? MEMORY_START_MARGIN_MS;
     // Bounded by maxSize (one unit per proof) rather than `max`, which would allocate arrays for
     // every slot up front (measured: 9 MB of RSS at 200 000) even when no client uses DPoP.
     // ttlAutopurge off: expired entries are dropped lazily, and purged in bulk only when full.
@@ -107,7 +114,7 @@ export class MemoryReplayStore implements ReplayStore {
 
   remember(key: string, expiresAt: number, now: number, source?: ProofSource): Promise<boolean> {
     const ttl = Math.max(1, expiresAt - now);
-    const beforeMemory = source === undefined ? undefined : refusalBeforeMemory(source.issuedAt, this.startedAt, MEMORY_START_MARGIN_MS, now);
+    const beforeMemory = source === undefined ? undefined : refusalBeforeMemory(source.issuedAt, this.startedAt, this.#startMarginMs, now);
     if (beforeMemory !== undefined) return Promise.reject(beforeMemory);
     if (this.#entries.has(key)) return Promise.resolve(false);
     const waitMs = source === undefined ? 0 : this.#shares.waitMs(source.jkt, now);

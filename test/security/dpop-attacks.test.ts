@@ -148,6 +148,9 @@ const PROOF_DEFECTS: Vector[] = [
   { name: 'iat a string', build: proofWith({ iat: String(nowSeconds()) }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'iat' },
   { name: 'iat 70 s ago (window 60 s + 5 s skew)', build: (x) => proofWith({ iat: nowSeconds() - 70 })(x), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'iat' },
   { name: 'iat 10 s ahead (skew 5 s)', build: (x) => proofWith({ iat: nowSeconds() + 10 })(x), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'iat' },
+  // In the skew but ahead of the API's clock: it asks for a nonce of its own (use_dpop_nonce), so a
+  // proof accepted without one was made before it was accepted (dpop-replay-restart.test.ts).
+  { name: 'iat 4 s ahead without a nonce', build: (x) => proofWith({ iat: nowSeconds() + 4 })(x), status: 401, code: 'ERR_USE_DPOP_NONCE', check: 'missing' },
   { name: 'jti missing', build: proofWith({ jti: undefined }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jti' },
   { name: 'jti empty', build: proofWith({ jti: '' }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jti' },
   { name: 'jti a number', build: proofWith({ jti: 7 }), status: 401, code: 'ERR_INVALID_DPOP_PROOF', check: 'jti' },
@@ -277,7 +280,15 @@ const CONTROLS: Vector[] = [
   { name: 'a valid proof with the bound admin token on /admin', build: async (x) => ({ token: x.adminToken, proof: await x.proof(x.adminToken, ADMIN), url: ADMIN }), status: 200 },
   { name: 'the bound user token on /admin: 403, not 401', build: async (x) => ({ token: x.userToken, proof: await x.proof(x.userToken, ADMIN), url: ADMIN }), status: 403 },
   { name: 'iat 50 s ago', build: (x) => proofWith({ iat: nowSeconds() - 50 })(x), status: 200 },
-  { name: 'iat 4 s ahead', build: (x) => proofWith({ iat: nowSeconds() + 4 })(x), status: 200 },
+  {
+    name: 'iat 4 s ahead, with the nonce the API asked for',
+    build: async (x) => {
+      const asked = await x.dpop(x.userToken, await x.proof(x.userToken, PROTECTED, { claims: { iat: nowSeconds() + 4 } }));
+      const nonce = String(asked.headers['dpop-nonce']);
+      return { token: x.userToken, proof: await x.proof(x.userToken, PROTECTED, { claims: { iat: nowSeconds() + 4 }, nonce }) };
+    },
+    status: 200,
+  },
   { name: 'htu with scheme and host in upper case', build: proofWith({ htu: `HTTPS://API.EXAMPLE.COM${PROTECTED}` }), status: 200 },
   { name: 'htu with the default port :443', build: proofWith({ htu: `https://api.example.com:443${PROTECTED}` }), status: 200 },
   { name: 'htu with a percent-encoded unreserved character', build: proofWith({ htu: `${API_ORIGIN}/api/%6Dessages/protected` }), status: 200 },
