@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -84,7 +85,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // (authenticate.ts): then nothing accepted before a restart can pass as made after it.
   const futureProofNonces =
     config.dpop.nonceSecret === null && config.dpop.redisUrl === null ? new DpopNonces(randomBytes(32).toString('base64url')) : null;
-  const replayStore = await createReplayStore(config, app, options.replayStoreStartedAt ?? performance.timeOrigin, futureProofNonces !== null);
+  const replayStartedAt = options.replayStoreStartedAt ?? performance.timeOrigin;
+  const replayStore = await createReplayStore(config, app, replayStartedAt, futureProofNonces !== null);
+  if (futureProofNonces !== null) {
+    // iat counts whole seconds: a proof dated in the second this process started may be one an
+    // earlier process accepted. Listening only once that second is over (0 to 1 s, less the time
+    // start-up took), no client's fresh proof can be dated in it.
+    app.addHook('onReady', async () => {
+      await sleep(Math.max(0, Math.ceil(replayStartedAt / 1000) * 1000 - Date.now()));
+    });
+  }
   app.addHook('onClose', () => replayStore.close());
   // RFC 9728: built once; its URL goes into every challenge.
   const protectedResource = protectedResourceFor(config);
