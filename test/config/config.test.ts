@@ -33,7 +33,7 @@ describe('parseConfig', () => {
       nonceSecret: null,
       redisUrl: null,
       replayMaxEntries: 200_000,
-      replayMaxPerKey: 2_000,
+      replayMaxPerKey: 100_000,
     });
     assert.equal(config.metricsPort, null);
   });
@@ -74,7 +74,7 @@ describe('parseConfig', () => {
     [{ DPOP_NONCE: 'off', DPOP_NONCE_SECRET: 's'.repeat(32) }, { nonceSecret: null }],
     [{ WEB_CONCURRENCY: '2', REDIS_URL: 'redis://127.0.0.1:6379' }, { redisUrl: 'redis://127.0.0.1:6379' }],
     [{ WEB_CONCURRENCY: '2', DPOP: 'disabled' }, { mode: 'disabled', redisUrl: null }],
-    [{ DPOP_REPLAY_MAX_ENTRIES: '1000' }, { replayMaxEntries: 1000, replayMaxPerKey: 10 }],
+    [{ DPOP_REPLAY_MAX_ENTRIES: '1000' }, { replayMaxEntries: 1000, replayMaxPerKey: 500 }],
     [{ DPOP_REPLAY_MAX_ENTRIES: '1000', DPOP_REPLAY_MAX_PER_KEY: '999' }, { replayMaxPerKey: 999 }],
   ];
   for (const [vars, expected] of dpopSettings) {

@@ -7,7 +7,7 @@ import { assertRefused } from './helpers.js';
 /**
  * Issue 16 W2: with DPOP_REPLAY_MAX_ENTRIES=1000, one token holder's valid proofs filled the replay
  * store and every DPoP client got 503 for up to 75 s. Now one key holds at most its share
- * (DPOP_REPLAY_MAX_PER_KEY, 10 by default for a store of 1 000): its own proofs get 429, others pass.
+ * (DPOP_REPLAY_MAX_PER_KEY: 10 here; 500 by default for a store of 1 000): its own proofs get 429, others pass.
  */
 describe('one key cannot fill the replay store', () => {
   let h: DpopHarness;
