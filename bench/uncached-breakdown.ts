@@ -13,40 +13,17 @@
  * reported but left out of the medians: JIT warm-up), BREAKDOWN_DURATION (seconds of the
  * one-token runs, 3). Run `npm run build` first.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { envInt } from './lib/api.js';
+import { envInt, startProductionApi } from './lib/api.js';
 import { median, table } from './lib/format.js';
 import { runLoad, uncleanRun } from './lib/load.js';
-import { type Server, cpuTimeMs, freePort, installCleanup, onExit, startServer } from './lib/processes.js';
+import { type Server, cpuTimeMs, installCleanup } from './lib/processes.js';
 import { type BenchTenant, startBenchTenant } from './lib/tenant.js';
 
 const KINDS = ['cached', 'off-same', 'off-new', 'new'] as const;
 
-async function startApi(tenant: BenchTenant, dist: string, cacheOff: boolean): Promise<Server> {
-  const cwd = mkdtempSync(join(tmpdir(), 'hello-api-breakdown-'));
-  onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
-  const port = await freePort();
-  return startServer({
-    name: 'api',
-    args: [join(resolve(dist), 'server.js')],
-    port,
-    cwd,
-    readyPath: '/api/messages/public',
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_DRAIN_SECONDS: '0',
-      AUTH0_DOMAIN: tenant.tenant.url,
-      AUTH0_AUDIENCE: tenant.audience,
-      ALLOW_LOOPBACK_ISSUER: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ...(cacheOff && { TOKEN_CACHE_MAX_ENTRIES: '0' }),
-    },
-  });
+function startApi(tenant: BenchTenant, dist: string, cacheOff: boolean): Promise<Server> {
+  return startProductionApi(tenant, join(resolve(dist), 'server.js'), [], cacheOff ? { TOKEN_CACHE_MAX_ENTRIES: '0' } : {});
 }
 
 async function main(): Promise<void> {

@@ -16,9 +16,14 @@ export function envInt(name: string, fallback: number, min: number, max: number)
 /**
  * Starts a built API (`entry`) as production runs it (NODE_ENV=production, LOG_LEVEL=warn),
  * trusting the bench tenant, on a free loopback port, from an empty working directory so no
- * `.env` applies. `nodeArgs` go before the entry (e.g. --cpu-prof).
+ * `.env` applies. `nodeArgs` go before the entry (e.g. --cpu-prof); `env` adds or overrides variables.
  */
-export async function startProductionApi(tenant: BenchTenant, entry: string, nodeArgs: readonly string[] = []): Promise<Server> {
+export async function startProductionApi(
+  tenant: BenchTenant,
+  entry: string,
+  nodeArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Server> {
   const cwd = mkdtempSync(join(tmpdir(), 'hello-api-bench-cwd-'));
   onExit(() => { rmSync(cwd, { recursive: true, force: true }); });
   const port = await freePort();
@@ -37,6 +42,7 @@ export async function startProductionApi(tenant: BenchTenant, entry: string, nod
       ALLOW_LOOPBACK_ISSUER: 'true',
       HOST: '127.0.0.1',
       PORT: String(port),
+      ...env,
     },
     port,
     cwd,
